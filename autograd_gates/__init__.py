@@ -4,11 +4,35 @@ Every gate records its forward value and its local derivative, written the way t
 course slides write it (``x = a * b  ->  da = b * dx, db = a * dx``).
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+
 from .errors import GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
 from .gates import GATES, Gate, pow_gate
 from .value import Value, maximum, minimum, topological_order
 
 __version__ = "0.1.0"
+
+# Names from the layers above the engine, imported on first use so that
+# `import autograd_gates` stays quick and needs none of their dependencies.
+_LAZY = {
+    "numerical_grad": "numerical",
+    "gradcheck": "checking",
+    "GradcheckReport": "checking",
+    "GradcheckError": "checking",
+    "GradcheckInconclusive": "checking",
+    "draw_dot": "drawing",
+    "explain": "trace",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd_gates' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "GATES",
@@ -22,4 +46,5 @@ __all__ = [
     "minimum",
     "pow_gate",
     "topological_order",
+    *_LAZY,
 ]
