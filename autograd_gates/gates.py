@@ -175,6 +175,16 @@ GATES: dict[str, Gate] = {
             domain="all real a; overflows for a > 709.78",
         ),
         Gate(
+            name="arctan",
+            symbol="arctan",
+            expr="arctan(a)",
+            forward=math.atan,
+            # Cannot be composed from the other gates, so it is a gate of its own.
+            partials=lambda a, x: (1.0 / (1.0 + a * a),),
+            local=("1 / (1 + a * a)",),
+            domain="all real a",
+        ),
+        Gate(
             name="log",
             symbol="log",
             expr="log(a)",
