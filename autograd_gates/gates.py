@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .errors import DomainError
 
@@ -201,10 +201,13 @@ def _format_number(k: float) -> str:
     return str(int(k)) if k == int(k) else repr(k)
 
 
-@lru_cache(maxsize=None)
 def pow_gate(k: float) -> Gate:
     """The gate ``x = a ** k`` for a number exponent ``k`` (one shared gate per ``k``)."""
-    k = float(k)
+    return _pow_gate(float(k))
+
+
+@cache
+def _pow_gate(k: float) -> Gate:
     integral = k == int(k)
 
     def forward(a: float) -> float:
@@ -236,13 +239,14 @@ def pow_gate(k: float) -> Gate:
     elif k == 0:
         local = "0"
     else:
-        local = f"{text} * a ** {_format_number(k - 1)}" if k - 1 >= 0 else f"{text} * a ** ({_format_number(k - 1)})"
+        power = _format_number(k - 1)
+        local = f"{text} * a ** {power}" if k >= 1 else f"{text} * a ** ({power})"
     if k < 0:
         domain = "a != 0" + ("" if integral else "; a > 0 (fractional power)")
     elif integral:
         domain = "all real a"
     else:
-        domain = "a >= 0 (fractional power); not differentiable at 0" if k < 1 else "a >= 0 (fractional power)"
+        domain = "a >= 0 (fractional power)" + ("; not differentiable at 0" if k < 1 else "")
     return Gate(
         name="pow",
         symbol=f"**{text}",

@@ -103,10 +103,10 @@ class Value:
     def __pow__(self, exponent: Value | float) -> Value:
         if exponent.__class__ is Value:
             return _binary(POW, self, exponent)
-        gate = _POW_GATES.get(exponent)
+        gate = _POW_GATES.get(exponent) if exponent.__class__ in (int, float) else None
         if gate is None:
             gate = pow_gate(_to_float(exponent, "pow exponent"))
-            _POW_GATES[exponent] = gate
+            _POW_GATES[gate.exponent] = gate
         return _unary(gate, self)
 
     def __rpow__(self, base: float) -> Value:
