@@ -1,0 +1,102 @@
+"""The committed gate reference (docs/gates.md) is exactly what the gate table generates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd_gates import Value
+from autograd_gates.gates import GATES, gate_examples, pow_gate
+from autograd_gates.reference import gate_section, kink_points, main, render, sample_operands, value_syntax
+from autograd_gates.value import _binary, _unary
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "docs" / "gates.md"
+
+
+def test_committed_reference_matches_the_gate_table() -> None:
+    assert COMMITTED.exists(), "run  python -m autograd_gates.reference docs/gates.md"
+    assert COMMITTED.read_text(encoding="utf-8") == render(), (
+        "docs/gates.md is stale: regenerate it with  python -m autograd_gates.reference docs/gates.md"
+    )
+
+
+def test_every_table_gate_is_in_the_reference() -> None:
+    text = render()
+    for gate in gate_examples():
+        assert f"`{gate.rule}`" in text, gate.name
+        assert gate.domain in text, gate.name
+    for name in GATES:
+        assert f"### `{name}`" in text
+
+
+@pytest.mark.parametrize("gate", gate_examples(), ids=lambda g: g.symbol)
+def test_worked_example_agrees_with_backward(gate) -> None:
+    """The numbers the reference shows are what Value's backward pass computes."""
+    point = sample_operands(gate)
+    leaves = [Value(v, name) for v, name in zip(point, gate.operands)]
+    node = _apply(gate, leaves)
+    node.backward()
+    section = gate_section(gate)
+    assert f"x = {node.data:.6g}." in section
+    for leaf in leaves:
+        assert f"| {leaf.grad:.6g} |" in section, (gate.symbol, leaf.label, leaf.grad)
+
+
+def _apply(gate, leaves):
+    """Build the gate with the same Value syntax the reference documents."""
+    if gate.exponent is not None:
+        return leaves[0] ** gate.exponent
+    a = leaves[0]
+    if gate.name == "add":
+        return a + leaves[1]
+    if gate.name == "mul":
+        return a * leaves[1]
+    if gate.name == "div":
+        return a / leaves[1]
+    if gate.name == "pow":
+        return a ** leaves[1]
+    if gate.name == "max":
+        return a.max(leaves[1])
+    method = getattr(a, gate.name, None)
+    if method is not None:
+        return method()
+    # A gate without a Value method yet (a new table entry): apply it through the engine directly.
+    return _unary(gate, a) if gate.arity == 1 else _binary(gate, a, leaves[1])
+
+
+def test_conventions_at_kinks_are_the_documented_ones() -> None:
+    tie = "at a = 1, b = 1, where two pieces meet: da = 0.5 * dx, db = 0.5 * dx"
+    assert tie in gate_section(GATES["max"])
+    assert "at a = 0, where two pieces meet: da = 0 * dx" in gate_section(GATES["relu"])
+    assert "outside its domain" in gate_section(pow_gate(-1))
+    assert kink_points(GATES["mul"]) == []
+    assert "none needed" in gate_section(GATES["exp"])
+
+
+def test_value_syntax_of_number_exponents() -> None:
+    assert value_syntax(pow_gate(2)) == "`a ** 2`"
+    assert value_syntax(pow_gate(-0.5)) == "`a ** (-0.5)`"
+
+
+def test_check_mode_reports_a_stale_file(tmp_path, capsys) -> None:
+    stale = tmp_path / "gates.md"
+    stale.write_text("# an old reference\n", encoding="utf-8")
+    assert main(["--check", str(stale)]) == 1
+    assert "stale" in capsys.readouterr().err
+    assert main([str(stale)]) == 0
+    assert main(["--check", str(stale)]) == 0
+
+
+def test_command_line_prints_the_reference() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_gates.reference"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert result.stdout == render()
