@@ -1,0 +1,66 @@
+"""What every example shares: its command line, and figures that need matplotlib only if it is there.
+
+Each example is run as ``python examples/NN_name.py OUT_DIR [--quick]``: it prints what it shows,
+and writes its figures (PNG) into ``OUT_DIR``. ``--quick`` uses smaller settings for the test suite's
+smoke run. Without matplotlib the example still runs and prints, and says how to get the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+try:  # run from a clone without installing: the package sits next to examples/
+    import autograd_gates  # noqa: F401
+except ImportError:  # pragma: no cover - depends on how the example is launched
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+INSTALL_HINT = (
+    "matplotlib is not installed, so no figures were written; "
+    "to get them: pip install 'autograd_gates[examples]'"
+)
+FIGURE_DPI = 80
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("out", type=Path, help="folder the figures are written to (created if missing)")
+    parser.add_argument("--quick", action="store_true", help="small settings, for a smoke run")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def pyplot():
+    """matplotlib.pyplot on the headless Agg backend, or None (after saying how to get it)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(INSTALL_HINT)
+        return None
+    plt.rcParams.update({"figure.dpi": FIGURE_DPI, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9})
+    return plt
+
+
+def save(fig, out: Path, name: str) -> Path:
+    """Write ``fig`` as ``out/name`` (a small PNG without a timestamp) and close it."""
+    path = out / name
+    fig.tight_layout()
+    fig.savefig(path, dpi=FIGURE_DPI, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"figure: {path}")
+    return path
+
+
+def heading(text: str) -> None:
+    print()
+    print(text)
+    print("-" * len(text))
