@@ -1,0 +1,170 @@
+"""Smoke-run every example (small settings) and check what it prints and the figures it writes.
+
+Each example runs in its own subprocess, as a user would: ``python examples/NN_name.py OUT --quick``.
+The figures the docs show (docs/figures/*.png) must be ones the examples write, so
+``python examples/NN_name.py docs/figures`` reproduces them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = ROOT / "examples"
+FIGURES = ROOT / "docs" / "figures"
+MAX_FIGURE_BYTES = 150_000
+
+# example -> (lines its quick run must print (regular expressions), figures it must write)
+EXPECTED: dict[str, tuple[list[str], list[str]]] = {
+    "00_perceptron.py": (
+        [
+            r"AND: converged after \d+ epochs?",
+            r"OR: converged after \d+ epochs?",
+            r"XOR: not converged after \d+ epochs, best accuracy 75%",
+            r"learning rate 0\.01: converged after \d+ epochs",
+            r"learning rate 0\.5: converged after \d+ epochs",
+        ],
+        ["perceptron_and_or.png", "perceptron_learning_rate.png", "perceptron_xor.png"],
+    ),
+    "01_adaline.py": (
+        [
+            r"max \|backward\(\) - closed form\| = \d\.\de-1[5-9]",
+            r"Adaline .*accuracy 100%",
+            r"learning rate 0\.5 .*diverges",
+        ],
+        ["adaline_vs_perceptron.png"],
+    ),
+    "02_sigmoid_neuron.py": (
+        [
+            r"0  1  -1          inf",
+            r"1  1  \+0          0 ",
+            r"dL/dz = \+0\.880797   p - t = \+0\.880797",
+            r"accuracy on AND: 100%",
+        ],
+        ["sigmoid_neuron.png"],
+    ),
+    "03_activation_functions.py": (
+        [
+            r"sigmoid .*max \|backward - closed form\| = \d\.\de-1[5-9]",
+            r"tanh .*max \|backward - closed form\| = \d\.\de-1[5-9]",
+            r"relu'\(0\) = 0 ",
+            r"softmax: \[0\.07, 0\.22, 0\.72\]",
+            r"max \|stack\(x\) - \(W x \+ b\)\| = \d\.\de-1[4-9]",
+            r"stack with tanh: rms residual 0\.\d+",
+        ],
+        ["activations.png", "linear_collapse.png"],
+    ),
+    "03_backpropagation.py": (
+        [
+            r"random search .* evaluations",
+            r"random local search .* evaluations",
+            r"numerical gradient .* evaluations",
+            r"analytic gradient .* 1 forward \+ 1 backward",
+        ],
+        ["backprop_strategies.png"],
+    ),
+    "04_gradients_expert.py": (
+        [
+            r"x = ((a \* b \+ c) \* d)\*\* 2|x = \(\(a\*b \+ c\)\*d\)\*\*2",
+            r"dd = ",
+            r"every gradient agrees with a central difference",
+        ],
+        [],  # circuit drawings, checked below by pattern
+    ),
+    "05_matrix_gradients.py": (
+        [
+            r"max \|dW \(engine\) - dY\.T\.dot\(X\)\| = \d\.\de-1[5-9]",
+            r"max \|dX \(engine\) - dY\.dot\(W\)\|   = \d\.\de-1[5-9]",
+            r"the matrix rule holds",
+        ],
+        ["matrix_gradients.png"],
+    ),
+    "06_moons_mlp.py": (
+        [r"step +\d+ +loss \d\.\d+ +accuracy +\d+%"],
+        ["moons_decision_boundary.png"],
+    ),
+}
+
+
+def _present() -> list[str]:
+    return sorted(p.name for p in EXAMPLES_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def _run(script: str, out: Path, *extra: str, block_matplotlib: bool = False) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    path = str(EXAMPLES_DIR / script)
+    if block_matplotlib:
+        launcher = (
+            "import runpy, sys; sys.modules['matplotlib'] = None; "
+            f"sys.path.insert(0, {str(EXAMPLES_DIR)!r}); "
+            f"sys.argv = [{path!r}, {str(out)!r}, '--quick']; "
+            f"runpy.run_path({path!r}, run_name='__main__')"
+        )
+        command = [sys.executable, "-c", launcher]
+    else:
+        command = [sys.executable, path, str(out), "--quick", *extra]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_every_example_is_expected() -> None:
+    """A new example must say here what it prints; an expected one must exist."""
+    assert set(_present()) == set(EXPECTED), "update EXPECTED in tests/test_examples.py"
+
+
+@pytest.mark.parametrize("script", _present())
+def test_example_runs_and_prints_its_results(script: str, tmp_path: Path) -> None:
+    out = tmp_path / "figures"
+    result = _run(script, out)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    patterns, figures = EXPECTED[script]
+    for pattern in patterns:
+        assert re.search(pattern, result.stdout), f"{script} did not print /{pattern}/:\n{result.stdout}"
+    written = {p.name for p in out.glob("*.png")}
+    assert set(figures) <= written, f"{script} wrote {sorted(written)}, expected {figures}"
+    for name in written:
+        assert f"figure: {out / name}" in result.stdout, f"{script} wrote {name} without saying so"
+        assert (out / name).stat().st_size < MAX_FIGURE_BYTES, f"{name} is too large for the docs"
+
+
+def test_examples_run_without_matplotlib(tmp_path: Path) -> None:
+    result = _run("05_matrix_gradients.py", tmp_path, block_matplotlib=True)
+    assert result.returncode == 0, result.stderr
+    assert "the matrix rule holds" in result.stdout
+    assert "pip install 'autograd_gates[examples]'" in result.stdout
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_example_needs_an_output_folder() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / "05_matrix_gradients.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "out" in result.stderr
+
+
+def _referenced_figures() -> set[str]:
+    names: set[str] = set()
+    for page in (ROOT / "docs").rglob("*.md"):
+        names |= set(re.findall(r"figures/([\w.-]+\.(?:png|svg))", page.read_text(encoding="utf-8")))
+    return names
+
+
+def test_docs_figures_exist_and_come_from_the_examples() -> None:
+    referenced = _referenced_figures()
+    committed = {p.name for p in FIGURES.glob("*")} if FIGURES.exists() else set()
+    missing = sorted(referenced - committed)
+    assert not missing, f"docs show figures that are not committed: {missing}"
+    produced = {name for _, figures in EXPECTED.values() for name in figures}
+    drawn = {name for name in committed if name.startswith("circuit_")}  # 04_gradients_expert's drawings
+    assert committed - drawn <= produced, f"figures no example writes: {sorted(committed - drawn - produced)}"
+    for name in committed:
+        assert (FIGURES / name).stat().st_size < MAX_FIGURE_BYTES, f"docs/figures/{name} is too large"
