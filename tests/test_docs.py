@@ -112,6 +112,7 @@ def _run_doctest(block: Block, namespace: dict) -> None:
     test = parser.get_doctest(block.code, namespace, block.where, str(block.path), block.line - 1)
     if not test.examples:
         raise AssertionError(f"{block.where}: a pycon block with no >>> example")
+    test.globs = namespace  # DocTest copies its globals; share the file's namespace instead
     report = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=DOCTEST_FLAGS, verbose=False)
     runner.run(test, out=report.write, clear_globs=False)
@@ -181,6 +182,10 @@ def test_runner_passes_good_blocks_sharing_one_namespace(tmp_path) -> None:
         """,
         tmp_path,
     )
+
+
+def test_runner_shares_names_between_pycon_blocks(tmp_path) -> None:
+    _run_text("```pycon\n>>> n = 41\n```\n\n```pycon\n>>> n + 1\n42\n```\n", tmp_path)
 
 
 def test_runner_fails_a_block_that_raises(tmp_path) -> None:
