@@ -1,0 +1,377 @@
+"""Numerical derivatives you can trust, or that say why you cannot.
+
+``numerical_grad(f, inputs)`` estimates ``df/dx_i`` for every input by central differences
+with Richardson extrapolation:
+
+* the step is relative, ``h = eps ** (1/3) * max(1, |x|)`` (about ``6.06e-6 * max(1, |x|)``),
+  rounded to a power of two so that ``x +- h`` and ``x +- 2h`` are exact floats
+  (``(x + h) - x == h``);
+* ``D(h) = (f(x + h) - f(x - h)) / 2h`` and the estimate is ``D(h) + (D(h) - D(2h)) / 3``,
+  which cancels the ``h**2`` error term (4 evaluations of ``f`` per input);
+* ``|D(h) - D(2h)|`` is a free estimate of the truncation error; the reported ``error`` adds
+  a rounding term ``4 * eps * max|f(stencil)| / h``.
+
+Each stencil point rebuilds the circuit, so the estimator also sees *where* it is: if a gate
+refuses a stencil point (a domain edge), if a gate with a ``piece`` (max, relu, fractional pow)
+switches piece inside the stencil (a kink or a tie), or if ``f`` builds a different graph there,
+the estimate says so in ``issue``/``detail``. A switch of piece is harmless when the one-sided
+slopes on both sides agree (``sigmoid`` at 0 is built from max gates but is smooth); only a
+real kink is flagged. On trouble the step is divided by 8 and tried again (3 times by default),
+so a kink or an edge *near* ``x`` stops mattering once the stencil no longer reaches it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .value import Value, topological_order
+
+__all__ = [
+    "REL_STEP",
+    "GradEstimate",
+    "NumericalGradient",
+    "numerical_grad",
+    "relative_step",
+    "input_labels",
+    "as_inputs",
+]
+
+EPS = sys.float_info.epsilon  # 2 ** -52
+REL_STEP = EPS ** (1 / 3)  # about 6.06e-6: balances truncation (h**2) against rounding (eps / h)
+ROUNDING_FACTOR = 4.0  # rounding error of the extrapolated difference, in units of eps * |f| / h
+STEP_SHRINK = 8.0  # each refinement divides h by this
+
+# A gate refusing its operands (GateDomainError is a ValueError, the others are ArithmeticErrors),
+# or user code doing the same: at a stencil point this marks a domain edge, never a crash.
+STENCIL_FAILURES = (ValueError, ArithmeticError)
+
+# Issue kinds an estimate can carry.
+KINK = "kink"
+DOMAIN_EDGE = "domain edge"
+GRAPH_CHANGES = "graph changes"
+NOISY = "noisy"
+
+
+@dataclass(frozen=True)
+class GradEstimate:
+    """A numerical derivative with its error bar.
+
+    ``value`` is the Richardson-extrapolated central difference, ``error`` a conservative
+    bound on ``|value - true derivative|``, ``step`` the ``h`` used (a power of two),
+    ``evaluations`` the calls of ``f`` it took. ``issue`` is ``""`` for a trustworthy
+    estimate, else one of ``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
+    and ``detail`` explains it in words. ``float(estimate)`` gives the value.
+    """
+
+    value: float
+    error: float
+    step: float
+    evaluations: int
+    issue: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found that makes the estimate unreliable."""
+        return not self.issue
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __str__(self) -> str:
+        text = f"{self.value:.12g} ± {self.error:.1e}"
+        return f"{text} ({self.issue})" if self.issue else text
+
+
+class NumericalGradient(tuple):
+    """The estimates of ``numerical_grad``, one ``GradEstimate`` per input, in input order.
+
+    ``.values`` is the plain list of floats, ``.errors`` the error bars; indexing and
+    iteration give the full estimates.
+    """
+
+    __slots__ = ()
+
+    @property
+    def values(self) -> list[float]:
+        return [e.value for e in self]
+
+    @property
+    def errors(self) -> list[float]:
+        return [e.error for e in self]
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self)
+
+    def __repr__(self) -> str:
+        return f"NumericalGradient([{', '.join(str(e) for e in self)}])"
+
+
+# -- the probe: f's value at a point, plus what the circuit looked like there -------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """``f`` at one point: its value, the gate of every node, and each node's smooth piece."""
+
+    value: float
+    gates: tuple = ()  # the gate of each node in topological order (None for leaves)
+    pieces: tuple = ()  # gate.piece(*operands) for gates that have one, else None
+    operands: tuple = ()  # the operands' floats of each node, to describe a kink
+
+
+def probe_of(out: object) -> Probe:
+    """The probe of ``f``'s output: a Value (its circuit is read too) or a plain number."""
+    if isinstance(out, Value):
+        order = topological_order(out)
+        gates = tuple(node.gate for node in order)
+        operands = tuple(tuple(p.data for p in node.parents) for node in order)
+        pieces = tuple(
+            gate.piece(*ops) if gate is not None and gate.piece is not None else None
+            for gate, ops in zip(gates, operands)
+        )
+        return Probe(out.data, gates, pieces, operands)
+    if isinstance(out, (int, float)) and not isinstance(out, bool):
+        return Probe(float(out))
+    raise TypeError(f"f must return a Value (or a number), got {type(out).__name__} {out!r}")
+
+
+def _structure(probe: Probe) -> tuple:
+    return tuple(None if g is None else (g.name, g.symbol) for g in probe.gates)
+
+
+def _kink_between(base: Probe, other: Probe) -> int | None:
+    """Index of the first node whose piece differs between two probes of the same graph."""
+    for k, (p, q) in enumerate(zip(base.pieces, other.pieces)):
+        if p != q:
+            return k
+    return None
+
+
+def _describe_kink(base: Probe, other: Probe, k: int, what: str, x: float, point: float) -> str:
+    gate = base.gates[k]
+    ops = ", ".join(f"{n} = {v:.6g}" for n, v in zip(gate.operands, base.operands[k]))
+    return (
+        f"{gate.name} gate (node #{k}, x = {gate.expr}; {ops}) switches piece between "
+        f"{what} = {x!r} and {what} = {point!r}: a kink or a tie"
+    )
+
+
+# -- the step ----------------------------------------------------------------------------------
+
+
+def relative_step(x: float, rel_step: float = REL_STEP) -> float:
+    """``rel_step * max(1, |x|)`` rounded to the nearest power of two.
+
+    A power-of-two step at least a few ulps of ``x`` makes ``x + h``, ``x - h``, ``x + 2h``
+    and ``x - 2h`` exact floats (bar a step crossing a power of two, where the difference
+    quotients below divide by the actual distance anyway).
+    """
+    if not rel_step > 0:
+        raise ValueError(f"rel_step must be positive, got {rel_step!r}")
+    h = rel_step * max(1.0, abs(x))
+    return 2.0 ** round(math.log2(h))
+
+
+# -- the estimator -----------------------------------------------------------------------------
+
+
+def estimate_derivative(
+    evaluate: Callable[[float], Probe],
+    x: float,
+    base: Probe,
+    *,
+    what: str = "x",
+    rel_step: float = REL_STEP,
+    max_refinements: int = 3,
+    noise_rtol: float = 1e-3,
+    noise_atol: float = 1e-8,
+) -> GradEstimate:
+    """The derivative at ``x`` of the one-argument ``evaluate``, whose probe at ``x`` is ``base``.
+
+    This is the engine of ``numerical_grad``; the gradient checker also uses it on a single
+    gate's forward and on a replay of the circuit above one node.
+    """
+    h = relative_step(x, rel_step)
+    evaluations = 0
+    best: GradEstimate | None = None  # the clean estimate with the smallest error so far
+    trouble: GradEstimate | None = None  # the last estimate spoilt by an edge, a kink or a branch
+    base_structure = _structure(base)
+    for _ in range(max_refinements + 1):
+        points = (x - 2 * h, x - h, x + h, x + 2 * h)
+        probes: list[Probe] = []
+        issue = detail = ""
+        for point in points:
+            try:
+                probe = evaluate(point)
+            except STENCIL_FAILURES as exc:
+                issue, detail = DOMAIN_EDGE, f"at {what} = {point!r}: {exc}"
+                break
+            evaluations += 1
+            if not math.isfinite(probe.value):
+                issue, detail = DOMAIN_EDGE, f"f is not finite at {what} = {point!r}"
+                break
+            if _structure(probe) != base_structure:
+                issue = GRAPH_CHANGES
+                detail = f"f builds a different graph at {what} = {point!r} (a Python branch on .data?)"
+                break
+            probes.append(probe)
+        if issue:
+            trouble = GradEstimate(math.nan, math.inf, h, evaluations, issue, detail)
+            h /= STEP_SHRINK
+            continue
+
+        fm2, fm1, fp1, fp2 = (p.value for p in probes)
+        d1 = (fp1 - fm1) / (points[2] - points[1])
+        d2 = (fp2 - fm2) / (points[3] - points[0])
+        value = d1 + (d1 - d2) / 3.0
+        truncation = abs(d1 - d2)
+        rounding = ROUNDING_FACTOR * EPS * max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(base.value)) / h
+        error = truncation + rounding
+
+        for point, probe in zip(points, probes):
+            k = _kink_between(base, probe)
+            if k is not None:
+                # A switch of piece is a kink only if the one-sided slopes disagree.
+                f0 = base.value
+                right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
+                left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
+                if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 2.0 * error:
+                    issue = KINK
+                    detail = (
+                        _describe_kink(base, probe, k, what, x, point)
+                        + f" (one-sided slopes {left:.6g} and {right:.6g})"
+                    )
+                break
+        if issue:
+            trouble = GradEstimate(value, error, h, evaluations, issue, detail)
+            h /= STEP_SHRINK
+            continue
+        if best is None or error < best.error:
+            best = GradEstimate(value, error, h, evaluations)
+        if truncation <= STEP_SHRINK * rounding:
+            break  # rounding dominates: a smaller step would only make the estimate worse
+        h /= STEP_SHRINK
+
+    if best is None:
+        assert trouble is not None
+        return GradEstimate(
+            trouble.value, trouble.error, trouble.step, evaluations, trouble.issue, trouble.detail
+        )
+    if best.error > noise_rtol * abs(best.value) + noise_atol:
+        detail = (
+            f"the estimate {best.value:.6g} at {what} = {x!r} is uncertain by {best.error:.1e} "
+            f"(h = {best.step:.3g})"
+        )
+        return GradEstimate(best.value, best.error, best.step, evaluations, NOISY, detail)
+    return GradEstimate(best.value, best.error, best.step, evaluations)
+
+
+# -- the public function -----------------------------------------------------------------------
+
+
+def as_inputs(inputs: object) -> tuple[list[float], list[str]]:
+    """The inputs as floats (a number, Values or numbers) and any labels the Values carry."""
+    if isinstance(inputs, (int, float, Value)) and not isinstance(inputs, bool):
+        inputs = [inputs]
+    if not isinstance(inputs, Sequence) and not hasattr(inputs, "__iter__"):
+        raise TypeError(f"inputs must be a number or a sequence of numbers, got {type(inputs).__name__}")
+    xs: list[float] = []
+    labels: list[str] = []
+    for i, item in enumerate(inputs):  # type: ignore[arg-type]
+        if isinstance(item, Value):
+            xs.append(item.data)
+            labels.append(item.label)
+            continue
+        if isinstance(item, bool) or not isinstance(item, (int, float)) and not hasattr(item, "__float__"):
+            raise TypeError(f"input {i} must be a number, got {type(item).__name__} {item!r}")
+        value = float(item)  # type: ignore[arg-type]
+        if not math.isfinite(value):
+            raise ValueError(f"input {i} must be finite, got {value!r}")
+        xs.append(value)
+        labels.append("")
+    if not xs:
+        raise ValueError("inputs is empty: give f at least one number to differentiate at")
+    return xs, labels
+
+
+def input_labels(f: Callable[..., object], n: int, given: Sequence[str] = ()) -> list[str]:
+    """Names for the inputs: labels the caller gave, else f's parameter names, else x0, x1, ..."""
+    names: list[str] = []
+    try:
+        params = [
+            p
+            for p in inspect.signature(f).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if len(params) == n:
+            names = [p.name for p in params]
+    except (TypeError, ValueError):
+        pass
+    labels = []
+    for i in range(n):
+        if i < len(given) and given[i]:
+            labels.append(given[i])
+        elif names:
+            labels.append(names[i])
+        else:
+            labels.append(f"x{i}")
+    return labels
+
+
+def point_function(
+    f: Callable[..., object], xs: Sequence[float], labels: Sequence[str], i: int
+) -> Callable[[float], Probe]:
+    """``t -> probe of f(x_0, ..., x_i = t, ..., x_n)``, building fresh leaves each time."""
+
+    def evaluate(t: float) -> Probe:
+        leaves = [Value(t if j == i else x, label) for j, (x, label) in enumerate(zip(xs, labels))]
+        return probe_of(f(*leaves))
+
+    return evaluate
+
+
+def numerical_grad(
+    f: Callable[..., object],
+    inputs: Sequence[float] | float,
+    *,
+    rel_step: float = REL_STEP,
+    max_refinements: int = 3,
+    noise_rtol: float = 1e-3,
+    noise_atol: float = 1e-8,
+) -> NumericalGradient:
+    """Estimate the gradient of ``f`` at ``inputs`` by central differences + Richardson.
+
+    ``f`` takes one ``Value`` per input (positional) and returns a ``Value``; ``inputs``
+    are numbers. Returns one ``GradEstimate`` per input; ``.values`` gives a plain list::
+
+        >>> from autograd_gates import numerical_grad
+        >>> g = numerical_grad(lambda a, b: a * b + b.exp(), [2.0, 0.0])
+        >>> [round(v, 9) for v in g.values]
+        [0.0, 3.0]
+
+    Each estimate carries ``error`` (a conservative bound, ``|D(h) - D(2h)|`` plus rounding),
+    ``step`` and ``issue`` (``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
+    or ``""`` when the estimate can be trusted).
+    """
+    xs, given = as_inputs(inputs)
+    labels = input_labels(f, len(xs), given)
+    base = probe_of(f(*(Value(x, label) for x, label in zip(xs, labels))))
+    return NumericalGradient(
+        estimate_derivative(
+            point_function(f, xs, labels, i),
+            xs[i],
+            base,
+            what=labels[i],
+            rel_step=rel_step,
+            max_refinements=max_refinements,
+            noise_rtol=noise_rtol,
+            noise_atol=noise_atol,
+        )
+        for i in range(len(xs))
+    )
