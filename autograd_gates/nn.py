@@ -502,7 +502,7 @@ class SigmoidNeuron(_Linear):
         seed: int = 0,
         progress: bool | None = None,
     ) -> History:
-        """Train with ``training.fit`` (loss ``"bce_logits"``, ``SGD(lr=self.lr)``); return the ``History``."""
+        """Train with ``training.fit`` (loss ``"bce_logits"``, ``SGD(lr=self.lr)``); returns its History."""
         self.history_ = fit(
             self.neuron,
             X,
