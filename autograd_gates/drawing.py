@@ -1,0 +1,342 @@
+"""Drawing a circuit: ``draw_dot(root)`` gives DOT text and renders it to SVG or PNG.
+
+Each value is a box with its name, data and grad (inputs filled blue, the output
+yellow, constants grey); each gate is its own round node showing the gate's symbol
+from the table; edges run operand -> gate -> output, labelled ``a``/``b`` for
+two-operand gates so the order is visible. ``show_rules=True`` writes on each edge the
+local rule with the graph's numbers, ``da = b * dx = (-3) * 1 = -3``.
+
+Rendering needs a Graphviz program. It is looked up in this order:
+
+1. the ``renderer=`` argument (a path), then ``$AUTOGRAD_GATES_DOT``;
+2. ``graphviz-pure``, the renderer shipped as a wheel (a dependency of this package on
+   common platforms), found through ``importlib.metadata`` so an unactivated venv or a
+   Jupyter kernel finds it too, then on PATH and in this interpreter's scripts folder;
+3. Graphviz's own ``dot`` on PATH.
+
+With none, ``RendererNotFound`` says what was looked for and how to fix it; ``.source``
+never needs a renderer. The program runs as a subprocess with a timeout, and raster
+output is capped at ``max_png_pixels`` on its longer side (an uncapped 2,000-node PNG
+took 12 GB).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from .trace import format_number, local_derivative, node_names, render_text
+from .value import Value, topological_order
+
+__all__ = [
+    "draw_dot",
+    "Drawing",
+    "find_renderer",
+    "Renderer",
+    "RendererNotFound",
+    "RenderError",
+    "ENV_VAR",
+    "FORMATS",
+    "dot_source",
+]
+
+ENV_VAR = "AUTOGRAD_GATES_DOT"
+FORMATS = ("svg", "png", "jpeg", "jpg", "pdf")  # pdf needs system Graphviz: graphviz-pure has none
+RASTER = ("png", "jpeg", "jpg")
+DPI = 96
+
+LEAF_FILL, OUTPUT_FILL, CONSTANT_FILL, GATE_FILL = "#dbeafe", "#fef3c7", "#e5e7eb", "#f3f4f6"
+
+
+class RendererNotFound(RuntimeError):
+    """No Graphviz program could be found; the message lists where we looked."""
+
+
+class RenderError(RuntimeError):
+    """The renderer ran but failed (bad format, timeout, crash); the message has its stderr."""
+
+
+@dataclass(frozen=True)
+class Renderer:
+    path: Path
+    found_by: str  # "argument", "$AUTOGRAD_GATES_DOT", "graphviz-pure", "dot on PATH"
+
+
+def _graphviz_pure_candidates() -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    try:
+        dist = importlib.metadata.distribution("graphviz-pure")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        for file in dist.files or ():
+            if Path(str(file)).name in ("graphviz-pure", "graphviz-pure.exe"):
+                found.append((Path(str(dist.locate_file(file))).resolve(), "graphviz-pure (package files)"))
+    on_path = shutil.which("graphviz-pure")
+    if on_path:
+        found.append((Path(on_path), "graphviz-pure on PATH"))
+    scripts = sysconfig.get_path("scripts")
+    if scripts:
+        for name in ("graphviz-pure", "graphviz-pure.exe"):
+            found.append((Path(scripts) / name, "graphviz-pure in this Python's scripts folder"))
+    return found
+
+
+def _usable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def find_renderer(renderer: str | os.PathLike[str] | None = None) -> Renderer:
+    """The Graphviz program to use; ``RendererNotFound`` says where it looked and how to fix it."""
+    if renderer is not None:
+        path = Path(renderer)
+        resolved = (
+            path if path.parent != Path(".") or path.exists() else Path(shutil.which(str(path)) or path)
+        )
+        if _usable(resolved):
+            return Renderer(resolved, "argument")
+        raise RendererNotFound(f"the renderer {str(renderer)!r} that was named is not an executable file.")
+    named = os.environ.get(ENV_VAR)
+    if named:
+        path = Path(named)
+        resolved = path if _usable(path) else Path(shutil.which(named) or named)
+        if _usable(resolved):
+            return Renderer(resolved, f"${ENV_VAR}")
+        raise RendererNotFound(
+            f"${ENV_VAR} is set to {named!r}, which is not an executable file.\n"
+            f"Fix: point it at Graphviz's dot or at graphviz-pure, or unset it to use the default search."
+        )
+    for path, how in _graphviz_pure_candidates():
+        if _usable(path):
+            return Renderer(path, how)
+    dot = shutil.which("dot")
+    if dot:
+        return Renderer(Path(dot), "dot on PATH")
+    raise RendererNotFound(_NOT_FOUND)
+
+
+_NOT_FOUND = f"""no Graphviz renderer was found to turn the circuit into a picture.
+autograd_gates looked for, in order: the renderer= argument (none given), ${ENV_VAR} (not set),
+the 'graphviz-pure' program (installed with autograd_gates on x86_64/arm64 Linux, macOS and Windows;
+searched in its package files, on PATH and in this Python's scripts folder), and Graphviz's 'dot' on PATH.
+Fix: pip install --force-reinstall graphviz-pure
+     or install Graphviz (e.g. 'sudo apt-get install graphviz', 'brew install graphviz')
+     or set {ENV_VAR}=/path/to/dot, or pass renderer='/path/to/dot'.
+The DOT text needs no renderer: drawing.source, or drawing.save('circuit.gv')."""
+
+
+# -- DOT text ------------------------------------------------------------------------------
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _record_field(text: str) -> str:
+    """Escape what a record label treats as structure: braces, bars, angle brackets, spaces at the ends."""
+    out = []
+    for ch in text:
+        if ch in '{}|<>\\"':
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _edge_rule(node: Value, index: int) -> str:
+    """``da = b * dx`` / ``= (-3) * 1 = -3``: the gate's local rule with this graph's numbers."""
+    gate = node.gate
+    operand = gate.operands[index]
+    partial = gate.partials(*(p.data for p in node.parents), node.data)[index]
+    numbers = local_derivative(
+        gate, index, tuple(_constant(p.data) for p in node.parents), _constant(node.data)
+    )
+    shown = render_text(numbers)
+    dx = format_number(node.grad, 4)
+    dx = f"({dx})" if node.grad < 0 else dx
+    return (
+        f"d{operand} = {gate.local[index]} * dx\n= {shown} * {dx} = {format_number(partial * node.grad, 4)}"
+    )
+
+
+def _constant(v: float):  # an ast.Constant, without importing ast here for one call
+    from ast import Constant
+
+    return Constant(value=v)
+
+
+def dot_source(
+    root: Value, *, rankdir: str = "LR", show_rules: bool = False, inline_sums: bool = True
+) -> str:
+    """The DOT text of ``root``'s circuit; node ids are ``v<i>`` (values) and ``g<i>`` (gates).
+
+    Boxes carry the names ``explain(root, inline_sums=...)`` uses, so picture and trace agree;
+    a node the trace folds into a sum is labelled with its expression (``a * b``).
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__} {root!r}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    order = topological_order(root)
+    names = node_names(root, inline_sums=inline_sums)
+    ids = {node: i for i, node in enumerate(order)}
+    lines = [
+        "digraph circuit {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", nodesep=0.25, ranksep=0.45];',
+        '  node [fontname="Helvetica", fontsize=12];',
+        '  edge [fontname="Helvetica", fontsize=10, color="#4b5563", arrowsize=0.7];',
+    ]
+    for node in order:
+        i = ids[node]
+        if node.gate is None and node not in names:
+            name, fill, kind = "const", CONSTANT_FILL, "constant"
+        else:
+            name = names[node]
+            kind = "output" if node is root else "input" if node.gate is None else "intermediate"
+            fill = OUTPUT_FILL if node is root else LEAF_FILL if node.gate is None else "white"
+        fields = [_record_field(name), "data " + format_number(node.data, 4)]
+        if kind != "constant":
+            fields.append("grad " + format_number(node.grad, 4))
+        label = "{ " + " | ".join(fields) + " }"
+        penwidth = "2" if node is root else "1"
+        lines.append(
+            f'  v{i} [id="v{i}", class="{kind}", shape=record, style="rounded,filled", fillcolor="{fill}", '
+            f"penwidth={penwidth}, label={_quote(label)}];"
+        )
+        if node.gate is None:
+            continue
+        gate = node.gate
+        lines.append(
+            f'  g{i} [id="g{i}", class="gate", shape=circle, style=filled, fillcolor="{GATE_FILL}", '
+            f"margin=0.02, width=0.4, label={_quote(gate.symbol)}, tooltip={_quote(gate.rule)}];"
+        )
+        for k, parent in enumerate(node.parents):
+            attrs = [f'id="e{ids[parent]}_{i}_{k}"']
+            if show_rules:
+                attrs.append(f"label={_quote(_edge_rule(node, k))}")
+            elif len(node.parents) > 1:
+                attrs.append(f"label={_quote(gate.operands[k])}")
+            lines.append(f"  v{ids[parent]} -> g{i} [{', '.join(attrs)}];")
+        lines.append(f'  g{i} -> v{i} [id="o{i}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- the drawing ------------------------------------------------------------------------------
+
+
+class Drawing:
+    """A circuit's picture: ``.source`` (DOT), ``.pipe(format)`` bytes, ``.render(path)``.
+
+    In Jupyter it shows itself as SVG; without a renderer it shows the reason as text.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        renderer: str | os.PathLike[str] | None = None,
+        timeout: float = 60.0,
+        max_png_pixels: int = 6000,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        if max_png_pixels < 16:
+            raise ValueError(f"max_png_pixels must be at least 16, got {max_png_pixels!r}")
+        self.source = source
+        self.renderer = renderer
+        self.timeout = timeout
+        self.max_png_pixels = max_png_pixels
+
+    def __repr__(self) -> str:
+        return f"<Drawing: {self.source.count(' -> ')} edges; .source, .pipe('svg'), .render('circuit.svg')>"
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The rendered picture as bytes (``svg``, ``png``, ``jpeg``; ``pdf`` with system Graphviz)."""
+        fmt = format.lower()
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        renderer = find_renderer(self.renderer)
+        cmd = [str(renderer.path), "-Kdot", f"-T{fmt}"]
+        if fmt in RASTER:
+            inches = self.max_png_pixels / DPI
+            cmd += [f"-Gdpi={DPI}", f"-Gsize={inches:.3f},{inches:.3f}"]  # shrinks, never enlarges
+        try:
+            done = subprocess.run(
+                cmd, input=self.source.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise RenderError(
+                f"{renderer.path} did not finish within {self.timeout:g} s (timeout=); "
+                f"for a large circuit try format='svg' or a longer timeout"
+            ) from None
+        except OSError as exc:
+            raise RenderError(f"could not run {renderer.path} (found by {renderer.found_by}): {exc}") from exc
+        if done.returncode != 0 or not done.stdout:
+            stderr = done.stderr.decode("utf-8", "replace").strip()
+            raise RenderError(
+                f"{renderer.path} (found by {renderer.found_by}) failed with exit code {done.returncode} "
+                f"rendering {fmt}: {stderr or 'no message'}"
+            )
+        return done.stdout
+
+    def svg(self) -> str:
+        return self.pipe("svg").decode("utf-8")
+
+    def render(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
+        """Write the picture to ``path``; the format comes from the suffix unless given.
+
+        ``.gv``/``.dot`` write the DOT text (no renderer needed). Returns the path.
+        """
+        path = Path(path)
+        fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+        if fmt in ("gv", "dot"):
+            return self.save(path)
+        data = self.pipe(fmt)  # render first: a failure leaves no half-written file
+        path.write_bytes(data)
+        return path
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the DOT text to ``path``."""
+        path = Path(path)
+        path.write_text(self.source, encoding="utf-8")
+        return path
+
+    def to_graphviz(self):  # -> graphviz.Source
+        """The same DOT as a ``graphviz.Source``, for users of the graphviz package and system Graphviz."""
+        import graphviz
+
+        return graphviz.Source(self.source)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except (RendererNotFound, RenderError) as exc:
+            return {"text/plain": f"{self!r}\n{type(exc).__name__}: {exc}"}
+
+
+def draw_dot(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_rules: bool = False,
+    inline_sums: bool = True,
+    renderer: str | os.PathLike[str] | None = None,
+    timeout: float = 60.0,
+    max_png_pixels: int = 6000,
+) -> Drawing:
+    """Draw ``root``'s circuit: value boxes (name, data, grad) and one node per gate.
+
+    ``show_rules`` labels each edge with its local rule and numbers; boxes are named as
+    ``explain(root, inline_sums=inline_sums)`` names them; ``renderer`` names a
+    Graphviz program (else ``$AUTOGRAD_GATES_DOT``, graphviz-pure, ``dot``); ``timeout``
+    (seconds) bounds a render; ``max_png_pixels`` caps the longer side of a PNG/JPEG.
+    The gradients drawn are the nodes' current ``.grad``: call ``root.backward()`` first.
+    """
+    source = dot_source(root, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums)
+    return Drawing(source, renderer=renderer, timeout=timeout, max_png_pixels=max_png_pixels)
