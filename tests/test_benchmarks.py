@@ -1,0 +1,181 @@
+"""The benchmark against micrograd runs, and both engines compute the same things in it.
+
+Also pins the engine's speed-tuned internals (the iterative topological sort and the
+backward loop) to their plain reference forms, on random graphs. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_gates import Value, topological_order
+
+BENCH_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_micrograd.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    pytest.importorskip("micrograd", reason="the benchmark compares against micrograd (extra 'bench')")
+    spec = importlib.util.spec_from_file_location("bench_micrograd", BENCH_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- the benchmark script ----------------------------------------------------------------------
+
+
+def test_quick_run_prints_the_table(bench, capsys):
+    results = bench.run(["--quick"])
+    out = capsys.readouterr().out
+    assert "| measurement | micrograd | autograd_gates | ratio |" in out
+    rows = ("(1) build", "(1) backward", "(2) MLP training step", "(3) bytes per gate", "(4) deepest chain")
+    for row in rows:
+        assert row in out
+    assert results["ours_depth_ok"]
+    # micrograd's recursive topological sort stops near Python's recursion limit.
+    assert 100 < results["deepest_micrograd"] < 1_000
+
+
+def test_random_program_stays_bounded_and_feeds_the_root(bench):
+    program = bench.make_program(3_000, width=100, seed=3)
+    assert 2_900 <= len(program.steps) <= 3_000
+    assert {op for op, _, _ in program.steps} == set(range(6))  # every op is exercised
+    agreement = bench.check_graph_agreement(program)  # asserts every node feeds the root
+    assert math.isfinite(agreement["root"])
+    assert agreement["grad_rel_diff"] <= 1e-9
+
+
+def test_replayed_program_matches_its_float_semantics(bench):
+    program = bench.make_program(400, width=20, seed=5)
+    nodes = bench.replay(Value, program)
+    values = list(program.leaves)
+    for op, i, j in program.steps:
+        values.append(bench._ours(op, values[i], values[j] if j >= 0 else 0.0))
+    assert [n.data for n in nodes] == values
+
+
+def test_both_engines_give_the_same_training_loss(bench):
+    points, labels = bench.two_moons(10)
+    loss = bench.check_training_agreement(points, labels)  # asserts equality bit for bit
+    assert loss > 0
+
+
+def test_our_mlp_copies_micrograds_weights(bench):
+    models = bench.fresh_models()
+    ours = [p.data for p in models["autograd_gates"].parameters()]
+    theirs = [p.data for p in models["micrograd"].parameters()]
+    assert len(ours) == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    assert ours == theirs
+
+
+def test_two_moons_is_seeded_and_labelled(bench):
+    points, labels = bench.two_moons(20)
+    assert points == bench.two_moons(20)[0]
+    assert sorted(set(labels)) == [-1.0, 1.0] and labels.count(1.0) == 10
+    assert all(len(p) == 2 and all(isinstance(c, float) for c in p) for p in points)
+
+
+# -- the tuned internals against their reference forms -----------------------------------------
+
+
+def reference_order(root: Value) -> list[Value]:
+    """The recursive depth-first search the iterative one must reproduce exactly."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+
+    def visit(node: Value) -> None:
+        if node in seen:
+            return
+        seen.add(node)
+        for operand in node.parents:
+            visit(operand)
+        order.append(node)
+
+    visit(root)
+    return order
+
+
+def reference_backward(root: Value) -> None:
+    """The chain rule read straight from the gate table, node by node."""
+    order = reference_order(root)
+    for node in order:
+        if node.gate is not None:
+            node.grad = 0.0
+    root.grad += 1.0
+    for node in reversed(order):
+        if node.gate is not None:
+            operands = node.parents
+            partials = node.gate.partials(*(p.data for p in operands), node.data)
+            for operand, partial in zip(operands, partials):
+                operand.grad += partial * node.grad
+
+
+STEP = st.tuples(st.sampled_from(["+", "*", "-", "max", "relu", "neg", "**2", "/"]), st.integers(0, 10**6),
+                 st.integers(0, 10**6))
+
+
+def build(leaf_values: list[float], steps: list[tuple[str, int, int]]) -> tuple[list[Value], Value]:
+    """A random graph with shared subexpressions: each step picks any earlier nodes.
+
+    Factors pass through tanh first, so no value can overflow in 25 steps.
+    """
+    leaves = [Value(v, label=f"x{k}") for k, v in enumerate(leaf_values)]
+    nodes = list(leaves)
+    for op, i, j in steps:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        if op == "+":
+            nodes.append(a + b)
+        elif op == "*":
+            nodes.append(a * b.tanh())
+        elif op == "-":
+            nodes.append(a - b)
+        elif op == "max":
+            nodes.append(a.max(b))
+        elif op == "relu":
+            nodes.append(a.relu())
+        elif op == "neg":
+            nodes.append(-a)
+        elif op == "**2":
+            nodes.append(a.tanh() ** 2)
+        else:
+            nodes.append(a / (b * b + 1.0))
+    return leaves, nodes[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    leaf_values=st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=4),
+    steps=st.lists(STEP, min_size=1, max_size=25),
+)
+def test_order_and_gradients_match_the_reference_forms(leaf_values, steps):
+    leaves, root = build(leaf_values, steps)
+    order = topological_order(root)
+    assert order == reference_order(root)
+
+    root.backward()
+    ours = [leaf.grad for leaf in leaves]
+    intermediates = [node.grad for node in order]
+    root.zero_grad()
+    reference_backward(root)
+    # Same order, same operations: the same floats, bit for bit (NaN-free by construction).
+    assert [leaf.grad for leaf in leaves] == ours
+    assert [node.grad for node in order] == intermediates
+
+
+def test_reset_intermediates_resets_exactly_the_gated_nodes():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    x = a * b + a
+    for node in topological_order(x):
+        node.grad = 7.0
+    order = topological_order(x, reset_intermediates=True)
+    assert [node.grad for node in order] == [0.0 if node.gate else 7.0 for node in order]
+    assert {id(n) for n in order if n.gate is None} == {id(a), id(b)}
