@@ -36,7 +36,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [
             r"max \|backward\(\) - closed form\| = \d\.\de-1[5-9]",
             r"Adaline .*accuracy 100%",
-            r"learning rate 0\.5 .*diverges",
+            r"learning rate 0\.004: .*it diverges",
+            r"learning rate 0\.0025: .*it converges",
         ],
         ["adaline_vs_perceptron.png"],
     ),
