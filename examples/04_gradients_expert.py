@@ -10,10 +10,11 @@ gradients (``draw_dot``), written as ``circuit_<name>.png`` into the output fold
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from _support import heading, parse_args
 
-from autograd_gates import Value, explain, maximum, numerical_grad
+from autograd_gates import Value, draw_dot, explain, maximum, numerical_grad
 
 # name, what the slides write, the inputs (label -> value), the expression built from Values
 EXAMPLES: list[tuple[str, str, dict[str, float], Callable[..., Value]]] = [
@@ -65,16 +66,14 @@ def build(inputs: dict[str, float], expression: Callable[..., Value]) -> tuple[V
     return expression(*leaves), leaves
 
 
-def draw(root: Value, path_stem: str) -> str | None:
-    """Render the circuit to ``path_stem.png``; None (and why) if no renderer is available."""
+def draw(root: Value, path: Path) -> str:
+    """Render the circuit (values and gradients) to ``path``, a PNG; or say why it could not."""
+    from autograd_gates.drawing import RendererNotFound, RenderError
+
     try:
-        from autograd_gates import draw_dot
-    except (ImportError, AttributeError) as exc:
-        return f"no drawing: {exc}"
-    try:
-        return draw_dot(root).render(path_stem, format="png", cleanup=True)
-    except Exception as exc:  # a missing renderer: the trace above still shows everything
-        return f"no drawing: {type(exc).__name__}: {exc}"
+        return f"figure: {draw_dot(root).render(path)}"
+    except (RendererNotFound, RenderError) as exc:  # no Graphviz program: the trace shows it all
+        return f"no drawing ({type(exc).__name__}): {exc}"
 
 
 def main() -> None:
@@ -93,9 +92,7 @@ def main() -> None:
         for leaf, estimate in zip(leaves, numeric):
             worst = max(worst, abs(leaf.grad - estimate) / max(1.0, abs(estimate)))
         print("numerical check: " + ", ".join(f"d{leaf.label} ~ {v:.6g}" for leaf, v in zip(leaves, numeric)))
-        drawn = draw(root, str(args.out / f"circuit_{name}"))
-        if drawn is not None:
-            print(f"figure: {drawn}" if not drawn.startswith("no drawing") else drawn)
+        print(draw(root, args.out / f"circuit_{name}.png"))
     print()
     verdict = "every gradient agrees with a central difference" if worst < 1e-6 else "MISMATCH"
     print(f"{verdict} (largest relative difference {worst:.1e})")
