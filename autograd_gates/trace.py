@@ -111,7 +111,7 @@ _COMPARE = {
 
 def _precedence(node: ast.expr, latex: bool = False) -> int:
     if isinstance(node, ast.IfExp):
-        return 1
+        return _ATOM if latex else 1  # LaTeX's cases environment brackets itself
     if isinstance(node, ast.Compare):
         return 5
     if isinstance(node, ast.BinOp):
@@ -354,7 +354,7 @@ class Derivation:
         return [s.rule for s in self.forward] + [s.rule for s in self.backward]
 
     def text(self) -> str:
-        out = ["forward:"]
+        out = ["forward:" if self.forward else "forward: (no gates)"]
         out += _columns([(s.rule, render_text(s.numbers), format_number(s.value)) for s in self.forward])
         out.append(f"backward ({self.seed_name} = {format_number(self.seed)}):")
         rows = [(s.rule, render_text(s.numbers), format_number(s.value)) for s in self.backward]
