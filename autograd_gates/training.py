@@ -79,7 +79,7 @@ def as_inputs(X: object, n_features: int | None = None, name: str = "X") -> np.n
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} contains {array[row, col]!r} at row {row}, column {col} "
+            f"{name} contains {float(array[row, col])!r} at row {row}, column {col} "
             f"({int(bad.sum())} non-finite entries in all); inputs must be finite numbers"
         )
     return array
@@ -110,7 +110,7 @@ def as_labels(
     bad = ~np.isfinite(array)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{name}[{i}] = {array[i]!r}; labels must be finite numbers")
+        raise ValueError(f"{name}[{i}] = {float(array[i])!r}; labels must be finite numbers")
     if allowed is not None:
         outside = ~np.isin(array, np.asarray(allowed, dtype=float))
         if outside.any():
