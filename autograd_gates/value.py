@@ -246,8 +246,8 @@ def as_value(x: Value | float, gate: str = "Value") -> Value:
     return node
 
 
-# _binary and _unary make every gate's node: the slots are filled in here rather than by a
-# shared helper, as this runs once per gate and a call costs a tenth of the whole.
+# _binary and _unary make every gate's node. They fill in its slots themselves rather than
+# call a shared helper: this runs once per gate, and the call alone cost 5% of building one.
 
 
 def _binary(gate: Gate, a: Value | float, b: Value | float) -> Value:

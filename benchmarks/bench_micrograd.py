@@ -231,14 +231,23 @@ def check_graph_agreement(program: Program) -> dict[str, float]:
     }
 
 
-def time_graph(value_cls: type, program: Program) -> tuple[float, float]:
-    """Seconds to build, then to backpropagate, the program's graph (gc on; collected outside)."""
+def time_graph(value_cls: type, program: Program, collector: bool = True) -> tuple[float, float]:
+    """Seconds to build, then to backpropagate, the program's graph.
+
+    The garbage collector runs as usual in the timed region unless ``collector`` is False;
+    either way it collects before the run and after the graph is dropped, untimed.
+    """
     gc.collect()
-    start = time.perf_counter()
-    nodes = replay(value_cls, program)
-    built = time.perf_counter()
-    nodes[-1].backward()
-    done = time.perf_counter()
+    if not collector:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        nodes = replay(value_cls, program)
+        built = time.perf_counter()
+        nodes[-1].backward()
+        done = time.perf_counter()
+    finally:
+        gc.enable()
     del nodes
     gc.collect()
     return built - start, done - built
@@ -348,52 +357,63 @@ def time_training_step(name: str, points, labels) -> float:
 # -- (3) memory ------------------------------------------------------------------------------------
 
 
-def bytes_per_gate(value_cls: type, program: Program) -> float:
-    """Bytes held by the built graph (tracemalloc, after a collection), per gate of the program."""
+def bytes_per_gate(value_cls: type, program: Program) -> tuple[float, float]:
+    """Bytes per gate of the program: held by the built graph, and the extra peak of backward.
+
+    Measured with tracemalloc after a collection; only the root is kept (it reaches every node).
+    """
     gc.collect()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
         nodes = replay(value_cls, program)
         root = nodes[-1]
-        del nodes  # keep only the graph: the root reaches every node
+        del nodes
         gc.collect()
         held = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.reset_peak()
+        root.backward()
+        peak = tracemalloc.get_traced_memory()[1] - base - held
     finally:
         tracemalloc.stop()
     del root
     gc.collect()
-    return held / len(program.steps)
+    return held / len(program.steps), peak / len(program.steps)
 
 
 # -- (4) depth -----------------------------------------------------------------------------------
 
 
-def chain_backprops(value_cls: type, depth: int) -> bool:
-    """Whether ``y = x + 1 + 1 + ...`` (``depth`` gates) backpropagates; checks dy/dx = 1."""
+def chain_backprops(value_cls: type, depth: int) -> float | None:
+    """Seconds to backpropagate ``y = x + 1 + 1 + ...`` (``depth`` gates), or None on RecursionError.
+
+    Checks dy/dx = 1.
+    """
     x = value_cls(0.5)
     y = x
     for _ in range(depth):
         y = y + 1.0
     try:
+        start = time.perf_counter()
         y.backward()
+        elapsed = time.perf_counter() - start
     except RecursionError:
-        return False
+        return None
     finally:
         del y
         gc.collect()
     assert x.grad == 1, x.grad
-    return True
+    return elapsed
 
 
 def deepest_micrograd_chain(limit: int = 2000) -> int:
     """Bisect the longest chain micrograd backpropagates here (it recurses once per node)."""
     low, high = 1, limit  # low works; high is assumed to fail
-    if chain_backprops(MicrogradValue, high):
+    if chain_backprops(MicrogradValue, high) is not None:
         return high
     while high - low > 1:
         mid = (low + high) // 2
-        low, high = (mid, high) if chain_backprops(MicrogradValue, mid) else (low, mid)
+        low, high = (mid, high) if chain_backprops(MicrogradValue, mid) is not None else (low, mid)
     return low
 
 
@@ -441,6 +461,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
         f"root {agreement['root']:.6g}, leaf gradients agree to {agreement['grad_rel_diff']:.1e}"
     )
     graph = _timings(args.runs, lambda name: time_graph(ENGINES[name], program))
+    graph_no_gc = _timings(args.runs, lambda name: time_graph(ENGINES[name], program, collector=False))
 
     points, labels = two_moons(n_points)
     loss = check_training_agreement(points, labels)
@@ -450,7 +471,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
     memory = {name: bytes_per_gate(cls, program) for name, cls in ENGINES.items()}
 
     deepest_mg = deepest_micrograd_chain()
-    ours_ok = chain_backprops(Value, args.depth)
+    ours_deep = chain_backprops(Value, args.depth)
 
     rows = []
 
@@ -465,21 +486,25 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
             f"{median['micrograd'] / median['autograd_gates']:.1f}x faster",
         ))
 
+    def memory_row(what: str, index: int) -> None:
+        ours, theirs = memory["autograd_gates"][index], memory["micrograd"][index]
+        rows.append((what, f"{theirs:.0f}", f"{ours:.0f}", f"{ours / theirs:.2f} of micrograd's"))
+
     n = len(program.steps)
     timing_row(f"(1) build {n:,}-gate graph", {k: [b for b, _ in v] for k, v in graph.items()})
     timing_row("(1) backward", {k: [w for _, w in v] for k, v in graph.items()})
     timing_row("(1) build + backward", {k: [b + w for b, w in v] for k, v in graph.items()})
+    timing_row("(1) build, gc off while timed", {k: [b for b, _ in v] for k, v in graph_no_gc.items()})
+    timing_row("(1) build + backward, gc off while timed",
+               {k: [b + w for b, w in v] for k, v in graph_no_gc.items()})
     timing_row("(2) MLP training step", step)
-    rows.append((
-        "(3) bytes per gate (graph of (1))",
-        f"{memory['micrograd']:.0f}",
-        f"{memory['autograd_gates']:.0f}",
-        f"{memory['autograd_gates'] / memory['micrograd']:.2f} of micrograd's",
-    ))
+    memory_row("(3) bytes per gate, graph of (1)", 0)
+    memory_row("(3) extra peak bytes per gate during backward", 1)
     rows.append((
         "(4) deepest chain backpropagated",
         f"{deepest_mg:,} (RecursionError at {deepest_mg + 1:,})",
-        f"{args.depth:,}" if ours_ok else f"failed at {args.depth:,}",
+        f"{args.depth:,} (backward {ours_deep:.2f} s)" if ours_deep is not None
+        else f"failed at {args.depth:,}",
         "",
     ))
     header = ("measurement", "micrograd", "autograd_gates", "ratio")
@@ -490,8 +515,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    return {"graph": graph, "step": step, "memory": memory, "deepest_micrograd": deepest_mg,
-            "ours_depth_ok": ours_ok, "loss": loss, "agreement": agreement}
+    return {"graph": graph, "graph_no_gc": graph_no_gc, "step": step, "memory": memory,
+            "deepest_micrograd": deepest_mg, "ours_depth_seconds": ours_deep, "loss": loss,
+            "agreement": agreement}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -40,7 +40,7 @@ def test_quick_run_prints_the_table(bench, capsys):
     rows = ("(1) build", "(1) backward", "(2) MLP training step", "(3) bytes per gate", "(4) deepest chain")
     for row in rows:
         assert row in out
-    assert results["ours_depth_ok"]
+    assert results["ours_depth_seconds"] is not None
     # micrograd's recursive topological sort stops near Python's recursion limit.
     assert 100 < results["deepest_micrograd"] < 1_000
 
