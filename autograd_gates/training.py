@@ -164,7 +164,9 @@ class History:
     ``steps`` counts optimizer steps; ``stopped`` says why the loop ended:
     ``"epochs"`` (ran them all), ``"target_accuracy"`` (reached it; with full batches
     no step is taken after the measurement, so the model has exactly that accuracy),
-    or ``"diverged"``. ``seconds`` is the wall time and is not compared by ``==``.
+    or ``"diverged"`` (a gate overflowed, or the loss or a gradient was not finite; the
+    last epoch's loss is then ``inf`` if a gate overflowed, its accuracy ``nan``).
+    ``seconds`` is the wall time and is not compared by ``==``.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -319,11 +321,15 @@ def fit(
                     optimizer.lr = _check_rate(lr_schedule(history.steps), history.steps)
                 if first_rate is None:
                     first_rate = optimizer.lr
-                outputs = [model(rows[i]) for i in batch]
                 batch_y = [targets[i] for i in batch]
-                total = loss_fn(batch_y, outputs)
-                if l2:
-                    total = total + losses.l2_penalty(params, l2)
+                try:
+                    outputs = [model(rows[i]) for i in batch]
+                    total = loss_fn(batch_y, outputs)
+                    if l2:
+                        total = total + losses.l2_penalty(params, l2)
+                except OverflowError:  # a gate overflowed: the weights have blown up
+                    loss_sum, counted, stop = math.inf, max(counted, 1), "diverged"
+                    break
                 loss_sum += total.data * len(batch)
                 counted += len(batch)
                 if predict is not None:
@@ -343,11 +349,12 @@ def fit(
                 history.steps += 1
             history.loss.append(loss_sum / counted)
             history.learning_rate.append(first_rate)
-            accuracy = correct / counted if predict is not None else None
-            if accuracy is not None:
-                history.accuracy.append(accuracy)
+            accuracy = correct / counted if predict is not None and math.isfinite(loss_sum) else None
+            if predict is not None:
+                history.accuracy.append(accuracy if accuracy is not None else math.nan)
             bar.update(epoch, history.loss[-1], accuracy)
-            if stop is None and target_accuracy is not None and accuracy >= target_accuracy:
+            reached = target_accuracy is not None and accuracy is not None and accuracy >= target_accuracy
+            if stop is None and reached:
                 stop = "target_accuracy"
             if stop is not None:
                 history.stopped = stop
