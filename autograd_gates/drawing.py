@@ -193,7 +193,7 @@ def dot_source(
     ]
     for node in order:
         i = ids[node]
-        if node.gate is None and node not in names:
+        if node not in names:
             name, fill, kind = "const", CONSTANT_FILL, "constant"
         else:
             name = names[node]

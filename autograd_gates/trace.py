@@ -132,7 +132,8 @@ def _operands(node: ast.BinOp, latex: bool) -> tuple[bool, bool]:
     if isinstance(node.op, ast.Pow):
         return left <= 13, right <= _UNARY
     # A negative number or a negation on the right reads better in parentheses: 2 * (-8).
-    return left < p or left == _UNARY, right <= p or right == _UNARY
+    negative_number = isinstance(node.left, ast.Constant) and node.left.value < 0
+    return left < p or negative_number, right <= p or right == _UNARY
 
 
 def render_text(node: ast.expr) -> str:
@@ -422,7 +423,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value, str], set[Value]]:
     """The name of every named node of ``root``'s circuit, and the set of folded nodes.
 
-    Leaves are named by their labels (unlabelled leaves are constants and get no name);
+    Leaves are named by their labels; unlabelled leaves, and unlabelled gates fed only by
+    them, are constants and get no name;
     the output is its label or ``x``; other gates are their label or ``x1, x2, ...`` in
     topological order. With ``inline_sums``, an unlabelled node used once, by a gate
     whose local derivative for it is ``1`` (a sum), is folded into that gate's line.
@@ -434,10 +436,15 @@ def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value
         for i, p in enumerate(node.parents):
             uses[p] += 1
             consumer[p] = (node, i)
+    # Constants: unlabelled leaves, and unlabelled gates fed only by constants (the -1 of a - 1).
+    constants: set[Value] = set()
+    for node in order:
+        if node is not root and not node.label and all(p in constants for p in node.parents):
+            constants.add(node)
     folded: set[Value] = set()
     if inline_sums:
         for node in order:
-            if node.gate is None or node is root or node.label or uses[node] != 1:
+            if node.gate is None or node is root or node.label or uses[node] != 1 or node in constants:
                 continue
             user, i = consumer[node]
             if user.gate.local[i] == "1":
@@ -462,7 +469,7 @@ def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value
     prefix = names[root] if _IDENTIFIER.fullmatch(names[root]) else "x"
     k = 1
     for node in order:
-        if node.gate is not None and node not in names and node not in folded:
+        if node.gate is not None and node not in names and node not in folded and node not in constants:
             while f"{prefix}{k}" in taken:
                 k += 1
             claim(node, f"{prefix}{k}")
@@ -504,19 +511,20 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0) -> Deri
             found.append((p, term))
 
     for node in reversed(order):
-        if node.gate is None or node in folded:
+        if node not in names or node.gate is None:  # leaves, constants and folded nodes
             continue
         found: list[tuple[Value, Term]] = []
         walk(node, "d" + names[node], grad.get(node, 0.0), found)
         contributions.append(found)
 
-    # A gradient's line is written once all its terms are known: after the last unit
-    # that contributes to it, in the order its last term appeared there.
+    # A gradient's line is written once all its terms are known: with the last unit that
+    # contributes to it, in the order it first appears in that unit.
     last: dict[Value, tuple[int, int]] = {}
     terms: dict[Value, list[Term]] = {}
     for u, found in enumerate(contributions):
         for j, (target, term) in enumerate(found):
-            last[target] = (u, j)
+            if last.get(target, (-1,))[0] != u:
+                last[target] = (u, j)  # its last unit so far, and where it first appears there
             terms.setdefault(target, []).append(term)
     backward = [
         BackwardStep("d" + names[t], names[t], tuple(terms[t]), grad[t], t)
@@ -534,7 +542,7 @@ def _forward(
     numeric: dict[Value, ast.expr] = {}
     forward: list[ForwardStep] = []
     for node in order:
-        if node.gate is None:
+        if node.gate is None or (node not in names and node not in folded):  # a leaf or a constant
             symbol[node] = ast.Name(id=names[node]) if node in names else _number(node.data)
             numeric[node] = _number(node.data)
             continue
