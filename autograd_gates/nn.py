@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -67,6 +67,17 @@ def _sample(x: object, n_inputs: int, who: str) -> list[Value]:
         if not math.isfinite(xi):
             raise ValueError(f"{who}: input {i} is {xi!r}; inputs must be finite")
         out.append(as_value(xi))
+    return out
+
+
+def _unique(params: Iterable[Value]) -> list[Value]:
+    """Parameters in order, each once (an activation object shared by neurons shares its slope)."""
+    seen: set[int] = set()
+    out = []
+    for p in params:
+        if id(p) not in seen:
+            seen.add(id(p))
+            out.append(p)
     return out
 
 
@@ -169,7 +180,7 @@ class Layer(Module):
         return [n.forward(xs) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+        return _unique(p for n in self.neurons for p in n.parameters())
 
     def __repr__(self) -> str:
         return f"Layer({self.n_inputs} -> {self.n_outputs}, activation={self.neurons[0].activation_name!r})"
@@ -200,7 +211,8 @@ class MLP(Module):
                 f"sizes must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {sizes!r}"
             )
         sizes = [_positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
-        get_activation(activation), get_activation(output_activation)  # fail early on a bad name
+        for name in (activation, output_activation):
+            get_activation(name)  # fail early on a bad name, before any layer is built
         rng = _generator(seed)
         widths = [self.n_inputs, *sizes]
         last = len(sizes) - 1
@@ -222,7 +234,7 @@ class MLP(Module):
         return xs
 
     def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        return _unique(p for layer in self.layers for p in layer.parameters())
 
     def __repr__(self) -> str:
         return "MLP(" + ", ".join(repr(layer) for layer in self.layers) + ")"

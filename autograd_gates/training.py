@@ -283,6 +283,11 @@ def fit(
     n_features = _n_inputs(model)
     X = as_inputs(X, n_features)
     y = as_labels(y, X.shape[0], labels)
+    if spec is LOSSES["softmax_cross_entropy"]:
+        bad = (y < 0) | (y != np.floor(y))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"y[{i}] = {y[i]:g} is not a class index (an integer >= 0)")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if batch_size is not None and (

@@ -334,3 +334,12 @@ def test_adaline_accepts_real_targets_and_refuses_a_bad_epoch_count():
 def test_bad_model_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_shared_activation_object_is_one_parameter():
+    """One PReLU object for a whole layer: its slope is listed once, so SGD steps it once."""
+    shared = PReLU(0.1)
+    model = MLP(2, [3, 1], activation=shared, seed=0)
+    params = model.parameters()
+    assert sum(p is shared.alpha for p in params) == 1
+    assert len(params) == 3 * 3 + 4 + 1

@@ -232,3 +232,31 @@ def test_progress_is_throttled():
     text = stream.getvalue()
     assert text.startswith("\repoch 1/1000  loss 0.5  (") and text.endswith(" s)\n")
     assert text.count("epoch") == 1
+
+
+# -- several classes -----------------------------------------------------------------------
+
+
+def _three_clusters() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 2.0], [-2.0, -1.0], [2.0, -1.0]])
+    y = np.arange(30) % 3
+    return centres[y] + 0.6 * rng.standard_normal((30, 2)), y.astype(float)
+
+
+def test_softmax_cross_entropy_trains_three_classes():
+    X, y = _three_clusters()
+    history = fit(MLP(2, [8, 3], seed=0), X, y, loss="softmax_cross_entropy", lr=0.2, epochs=40)
+    assert history.loss[0] > math.log(3) > 0.3 > history.loss[-1]  # measured: 3.14 -> 0.14
+    assert history.accuracy[-1] == 1.0
+
+
+def test_softmax_cross_entropy_checks_class_labels_first():
+    X, _ = _three_clusters()
+    model = MLP(2, [8, 3], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"y\[1\] = 1.5 is not a class index"):
+        fit(model, X[:3], [0.0, 1.5, 2.0], loss="softmax_cross_entropy")
+    with pytest.raises(ValueError, match=r"y\[2\] = 3.0 is not a class index in 0 .. 2"):
+        fit(model, X[:3], [0.0, 1.0, 3.0], loss="softmax_cross_entropy")
+    assert [p.data for p in model.parameters()] == before
