@@ -6,7 +6,7 @@ The language is a small, Python-like whitelist:
 * ``+ - * / **``, unary ``-`` and ``+``, parentheses, with Python's precedence
   (``-a**2`` is ``-(a**2)``, ``a**b**c`` is ``a**(b**c)``);
 * calls to the functions in ``FUNCTIONS``: the gates and activations of this library
-  (``exp log relu sigmoid tanh abs max min``, plus the scalar activations of
+  (``exp log relu sigmoid tanh abs max min maximum minimum``, plus the scalar activations of
   ``autograd_gates.activations`` when that module is present).
 
 Anything else -- attribute access, other calls, strings, subscripts, a number too large
@@ -135,6 +135,9 @@ def _functions() -> dict[str, Function]:
     }
     table["max"] = Function("max", maximum, 2, 2, "max gate")
     table["min"] = Function("min", minimum, 2, 2, "-max(-a, -b), from gates")
+    # The names autograd_gates exports (and expressions.py prints) for the same two.
+    table["maximum"] = Function("maximum", maximum, 2, 2, "max gate")
+    table["minimum"] = Function("minimum", minimum, 2, 2, "-max(-a, -b), from gates")
     try:  # written by another module; the language grows with it
         from . import activations
     except Exception:  # noqa: BLE001 -- any failure there must not break the parser

@@ -1,0 +1,289 @@
+"""The expression parser: a whitelist, errors that point at the fault, and agreement with Python."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from autograd_gates import GateError, Value, maximum, minimum, topological_order
+from autograd_gates.parser import FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse
+
+
+def build(text: str, **values: float) -> Value:
+    return parse(text).build(values)
+
+
+# -- reading valid expressions --------------------------------------------------------------
+
+
+def test_slides_example() -> None:
+    e = parse("((a*b + c)*d)**2")
+    assert e.variables == ("a", "b", "c", "d")
+    x = e.build({"a": 2, "b": -3, "c": 10, "d": -2})
+    x.backward()
+    assert x.data == 64.0
+    leaves = {v.label: v.grad for v in topological_order(x) if v.gate is None and v.label}
+    assert leaves == {"a": -96.0, "b": 64.0, "c": 32.0, "d": -64.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-a**2", -9.0),  # -(a**2), as in Python
+        ("a**b**c", 3.0 ** (2.0**0.5)),  # right-associative
+        ("a - b - c", 3 - 2 - 0.5),
+        ("a / b / c", 3 / 2 / 0.5),
+        ("a * -b", -6.0),
+        ("a ** -1", 1 / 3),
+        ("+a", 3.0),
+        ("--a", 3.0),
+        ("2 * 3 * a", 18.0),
+        ("1e-3 * a", 0.003),
+        (".5 * a", 1.5),
+        ("max(a, b) + min(a, b)", 5.0),
+        ("maximum(a, b) - minimum(a, b)", 1.0),
+        ("abs(-a) + relu(-a) + exp(0) + log(1)", 4.0),
+        ("  ( a )  ", 3.0),
+    ],
+)
+def test_values(text: str, expected: float) -> None:
+    assert build(text, a=3.0, b=2.0, c=0.5).data == pytest.approx(expected, rel=1e-15)
+
+
+def test_values_can_be_values() -> None:
+    a = Value(2.0, "a")
+    x = parse("a * a").build({"a": a})
+    x.backward()
+    assert a.grad == 4.0
+
+
+def test_functions_table_has_the_value_methods_and_the_activations() -> None:
+    for name in ("exp", "log", "relu", "sigmoid", "tanh", "abs", "max", "min"):
+        assert name in FUNCTIONS
+    try:
+        from autograd_gates import activations
+    except Exception:  # noqa: BLE001 -- the table simply lacks them then
+        return
+    for name in ("arctan", "softplus", "elu", "leaky_relu"):
+        if hasattr(activations, name):
+            assert name in FUNCTIONS
+    if "leaky_relu" in FUNCTIONS:
+        assert build("leaky_relu(a, 0.1)", a=-2.0).data == pytest.approx(-0.2)
+
+
+def test_a_constant_expression_is_a_constant_value() -> None:
+    x = build("2 ** 0.5 * 3")
+    assert x.gate is None and x.data == pytest.approx(3 * 2**0.5)
+
+
+def test_long_sums_need_no_recursion() -> None:
+    x = build("+".join(["a"] * 3000), a=1.0)
+    assert x.data == 3000.0
+
+
+# -- errors that point at the fault -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "fragment"),
+    [
+        ("a.exp()", 1, "attribute access"),
+        ("__import__('os')", 11, "strings are not allowed"),
+        ("eval(a)", 0, "unknown function 'eval'"),
+        ("a(b)", 0, "unknown function 'a'"),
+        ("(a)(b)", 3, "expected an operator"),
+        ("2a", 1, "expected an operator"),
+        ("a b", 2, "expected an operator"),
+        ("a +", 3, "ends where"),
+        ("", 0, "ends where"),
+        ("(a", 2, "expected ')'"),
+        ("a)", 1, "unmatched ')'"),
+        ("a ^ 2", 2, "'^' is not a power"),
+        ("a[0]", 1, "subscripts"),
+        ("a = 2", 2, "'=' is not part"),
+        ("a ** 1e9", 5, "exponent 1e+09 is too large"),
+        ("a ** -2000", 5, "too large"),
+        ("a ** (2 * 600)", 5, "exponent 1200 is too large"),
+        ("1e999 * a", 0, "too large for a float"),
+        ("exp", 0, "is a function"),
+        ("max(a)", 0, "takes 2 argument(s), got 1"),
+        ("exp(a, b)", 0, "takes 1 argument(s), got 2"),
+        ("a; b", 1, "only one expression"),
+        ("lambda: a", 6, "':'"),
+        ("a # comment", 2, "unexpected character '#'"),
+        ("a \u00d7 b", 2, "unexpected character"),
+        ("log(a - 3)", 0, "log gate"),
+        ("1 / (a - 3)", 0, "div gate"),
+        ("b + 1 / 0", 4, "division by zero"),
+        ("(0 - a) ** 0.5", 0, "fractional power"),
+        ("exp(1000 * a)", 0, "overflows"),
+        ("c * a", 0, "no value for 'c'"),
+    ],
+)
+def test_errors_point_at_the_fault(text: str, position: int, fragment: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        build(text, a=3.0, b=1.0)
+    err = info.value
+    assert fragment in str(err)
+    assert err.position == position
+    expression_line, caret_line = err.caret().splitlines()
+    assert expression_line == text
+    assert caret_line.startswith(" " * position + "^")
+    assert isinstance(err, ValueError)
+
+
+def test_gate_errors_keep_their_cause() -> None:
+    with pytest.raises(ExpressionError) as info:
+        build("log(a)", a=-1.0)
+    assert isinstance(info.value.__cause__, GateError)
+    assert info.value.__cause__.gate == "log"
+
+
+def test_nesting_and_length_limits() -> None:
+    ok = "(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH
+    assert build(ok, a=1.0).data == 1.0
+    for deep in ("(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1), "-" * 5_000 + "a", "a**" * 1_000 + "a"):
+        with pytest.raises(ExpressionError, match="nested more than"):
+            parse(deep)
+    with pytest.raises(ExpressionError, match="longer than"):
+        parse("a+" * MAX_LENGTH + "a")
+    assert MAX_EXPONENT == 1000
+    with pytest.raises(ExpressionError, match="number literal longer"):
+        parse("1" * 100)
+
+
+def test_parse_needs_a_string() -> None:
+    with pytest.raises(TypeError, match="needs a str"):
+        parse(b"a")  # type: ignore[arg-type]
+
+
+def test_nothing_is_executed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the parser must not evaluate or compile anything")
+
+    for name in ("eval", "exec", "compile"):
+        monkeypatch.setattr(builtins, name, refuse)
+    assert build("((a*b + c)*d)**2 + sigmoid(a)", a=2, b=-3, c=10, d=-2).data > 0
+    with pytest.raises(ExpressionError):
+        parse("__import__('os').system('echo hi')")
+
+
+# -- fuzzing ---------------------------------------------------------------------------------
+
+TOKENS = [*"abcxy01259.e+-*/()^,_ =[]'\"#;:\t\n\u00e9", "**", "exp", "max", "log(", "1e999", "sigmoid"]
+SOUP = st.lists(st.sampled_from(TOKENS), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(SOUP, st.text(max_size=40)))
+def test_random_strings_raise_only_expression_error(text: str) -> None:
+    try:
+        e = parse(text)
+    except ExpressionError as err:
+        assert 0 <= err.position <= len(text)
+        return
+    try:
+        e.build({name: 0.7 for name in e.variables})
+    except ExpressionError:
+        pass
+
+
+# Random valid expressions, as (text, builder) pairs: the builder does in Python what the
+# text says, so the parsed circuit must be the same circuit.
+Builder = Callable[[dict[str, Value]], Value]
+NAMES = ("a", "b", "c")
+
+
+def _space() -> st.SearchStrategy[str]:
+    return st.sampled_from(["", " ", "  "])
+
+
+def _number() -> st.SearchStrategy[float]:
+    return st.sampled_from([0.5, 1.0, 2.0, 3.0, 1.5, 0.25, 10.0])
+
+
+@st.composite
+def _leaf(draw: st.DrawFn) -> tuple[str, Builder]:
+    name = draw(st.sampled_from(NAMES))
+    return name, lambda env: env[name]
+
+
+def _extend(children: st.SearchStrategy[tuple[str, Builder]]) -> st.SearchStrategy[tuple[str, Builder]]:
+    @st.composite
+    def binary(draw: st.DrawFn) -> tuple[str, Builder]:
+        (lt, lb), op = draw(children), draw(st.sampled_from(["+", "-", "*", "/"]))
+        s1, s2 = draw(_space()), draw(_space())
+        ops = {
+            "+": lambda x, y: x + y,
+            "-": lambda x, y: x - y,
+            "*": lambda x, y: x * y,
+            "/": lambda x, y: x / y,
+        }
+        f = ops[op]
+        if draw(st.booleans()):
+            k = draw(_number())
+            if draw(st.booleans()):
+                return f"({lt}{s1}{op}{s2}{k!r})", lambda env: f(lb(env), k)
+            return f"({k!r}{s1}{op}{s2}{lt})", lambda env: f(k, lb(env))
+        rt, rb = draw(children)
+        return f"({lt}{s1}{op}{s2}{rt})", lambda env: f(lb(env), rb(env))
+
+    @st.composite
+    def power(draw: st.DrawFn) -> tuple[str, Builder]:
+        t, b = draw(children)
+        kind = draw(st.sampled_from(["k", "value", "rpow"]))
+        if kind == "k":
+            k = draw(st.sampled_from([2.0, 3.0, -1.0, 0.5, 2]))
+            return f"({t})**{k!r}", lambda env: b(env) ** k
+        if kind == "rpow":
+            return f"2 ** ({t})", lambda env: 2 ** b(env)
+        return f"exp({t}) ** ({t})", lambda env: b(env).exp() ** b(env)
+
+    @st.composite
+    def call(draw: st.DrawFn) -> tuple[str, Builder]:
+        t, b = draw(children)
+        name = draw(st.sampled_from(["exp", "log", "relu", "sigmoid", "tanh", "abs", "max", "min", "neg"]))
+        if name == "neg":
+            return f"-({t})", lambda env: -b(env)
+        if name in ("max", "min"):
+            u, c = draw(children)
+            both = maximum if name == "max" else minimum
+            return f"{name}({t},{draw(_space())}{u})", lambda env: both(b(env), c(env))
+        return f"{name}({t})", lambda env: getattr(b(env), name)()
+
+    return st.one_of(binary(), power(), call())
+
+
+EXPRESSIONS = st.recursive(_leaf(), _extend, max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(EXPRESSIONS, st.tuples(*[st.floats(-3, 3, allow_nan=False)] * 3))
+def test_parsed_expressions_agree_with_python(
+    expression: tuple[str, Builder], point: tuple[float, ...]
+) -> None:
+    text, builder = expression
+    python_leaves = {n: Value(v, n) for n, v in zip(NAMES, point)}
+    parsed_leaves = {n: Value(v, n) for n, v in zip(NAMES, point)}
+    try:
+        expected = builder(python_leaves)
+    except GateError as exc:
+        with pytest.raises(ExpressionError) as info:
+            parse(text).build(parsed_leaves)
+        assert type(info.value.__cause__) is type(exc)
+        return
+    got = parse(text).build(parsed_leaves)
+    # The same operations in the same order: the same circuit, node for node.
+    assert len(topological_order(got)) == len(topological_order(expected))
+    assert got.data == expected.data or (math.isnan(got.data) and math.isnan(expected.data))
+    assume(math.isfinite(expected.data))
+    expected.backward()
+    got.backward()
+    for name in NAMES:
+        got_grad, expected_grad = parsed_leaves[name].grad, python_leaves[name].grad
+        assert got_grad == expected_grad or (math.isnan(got_grad) and math.isnan(expected_grad))
