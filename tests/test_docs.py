@@ -41,6 +41,7 @@ class Block:
     line: int  # 1-based line of the first content line
     language: str
     code: str
+    info: str = ""  # the whole info string, e.g. 'text title="examples/00_perceptron.py"'
 
     @property
     def where(self) -> str:
@@ -74,7 +75,7 @@ def code_blocks(path: Path, text: str | None = None) -> list[Block]:
             j += 1
         else:
             raise AssertionError(f"{path}:{i + 1}: code fence {fence} is never closed")
-        blocks.append(Block(path, i + 2, language, "\n".join(body) + "\n"))
+        blocks.append(Block(path, i + 2, language, "\n".join(body) + "\n", match["info"].strip()))
         i = j + 1
     return blocks
 

@@ -1,8 +1,10 @@
-"""Smoke-run every example (small settings) and check what it prints and the figures it writes.
+"""Run every example and check what it prints, the figures it writes, and the output the docs quote.
 
-Each example runs in its own subprocess, as a user would: ``python examples/NN_name.py OUT --quick``.
-The figures the docs show (docs/figures/*.png) must be ones the examples write, so
-``python examples/NN_name.py docs/figures`` reproduces them.
+Each example runs once per test session in its own subprocess, as a user would:
+``python examples/NN_name.py OUT``. They take seconds; the slow moons MLP runs with ``--quick``
+(a smaller network for a few steps). The figures the docs show (docs/figures/*.png) must be ones the
+examples write, so ``python examples/NN_name.py docs/figures`` reproduces them; and every line of a
+docs block fenced as ```` ```text title="examples/NN_name.py" ```` must appear in that example's output.
 """
 
 from __future__ import annotations
@@ -95,11 +97,16 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+QUICK = {"06_moons_mlp.py"}  # too slow for the suite at full settings
+
+
 def _present() -> list[str]:
     return sorted(p.name for p in EXAMPLES_DIR.glob("[0-9][0-9]_*.py"))
 
 
-def _run(script: str, out: Path, *extra: str, block_matplotlib: bool = False) -> subprocess.CompletedProcess:
+def _run(
+    script: str, out: Path, *extra: str, block_matplotlib: bool = False
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     path = str(EXAMPLES_DIR / script)
     if block_matplotlib:
@@ -111,7 +118,7 @@ def _run(script: str, out: Path, *extra: str, block_matplotlib: bool = False) ->
         )
         command = [sys.executable, "-c", launcher]
     else:
-        command = [sys.executable, path, str(out), "--quick", *extra]
+        command = [sys.executable, path, str(out), *extra]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 
@@ -120,10 +127,23 @@ def test_every_example_is_expected() -> None:
     assert set(_present()) == set(EXPECTED), "update EXPECTED in tests/test_examples.py"
 
 
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
+    """Each example's finished run and its output folder, computed once per session."""
+    cache: dict[str, tuple[subprocess.CompletedProcess, Path]] = {}
+
+    def run(script: str) -> tuple[subprocess.CompletedProcess, Path]:
+        if script not in cache:
+            out = tmp_path_factory.mktemp(script.removesuffix(".py")) / "figures"
+            cache[script] = (_run(script, out, *(["--quick"] if script in QUICK else [])), out)
+        return cache[script]
+
+    return run
+
+
 @pytest.mark.parametrize("script", _present())
-def test_example_runs_and_prints_its_results(script: str, tmp_path: Path) -> None:
-    out = tmp_path / "figures"
-    result = _run(script, out)
+def test_example_runs_and_prints_its_results(script: str, runs) -> None:
+    result, out = runs(script)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
     patterns, figures = EXPECTED[script]
     for pattern in patterns:
@@ -152,6 +172,33 @@ def test_example_needs_an_output_folder() -> None:
     )
     assert result.returncode == 2
     assert "out" in result.stderr
+
+
+def _quoted_outputs() -> list[tuple[str, str, list[str]]]:
+    """(where, example, lines) for every docs block fenced as ```text title="examples/NN_name.py"."""
+    from test_docs import code_blocks  # the same fence parser the docs runner uses
+
+    quoted = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for block in code_blocks(page):
+            found = re.search(r'title="examples/([\w.-]+\.py)"', block.info)
+            if found:
+                lines = [line.rstrip() for line in block.code.splitlines() if line.strip()]
+                quoted.append((block.where, found.group(1), lines))
+    return quoted
+
+
+@pytest.mark.parametrize(
+    ("where", "script", "lines"), [pytest.param(*quoted, id=quoted[0]) for quoted in _quoted_outputs()]
+)
+def test_docs_quote_what_the_examples_print(where: str, script: str, lines: list[str], runs) -> None:
+    assert script in EXPECTED, f"{where} quotes examples/{script}, which does not exist"
+    assert script not in QUICK, f"{where}: examples/{script} runs with --quick here; do not quote its output"
+    result, out = runs(script)
+    printed = {line.rstrip() for line in result.stdout.splitlines()}
+    printed |= {line.replace(str(out), "out") for line in printed}  # figure paths are quoted as out/NAME.png
+    missing = [line for line in lines if line not in printed]
+    assert not missing, f"{where}: lines not printed by examples/{script}:\n" + "\n".join(missing)
 
 
 def _referenced_figures() -> set[str]:
