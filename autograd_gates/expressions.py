@@ -101,6 +101,8 @@ def _fpowk(a: float, k: float) -> float:
 
 
 def _dpowk(a: Decimal, k: float) -> Decimal:
+    if k == 0:
+        return Decimal(1)  # decimal calls 0 ** 0 undefined; floats and the engine give 1
     if k == int(k):
         return a ** int(k)
     return a ** Decimal(k)

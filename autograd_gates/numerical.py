@@ -9,7 +9,9 @@ with Richardson extrapolation:
 * ``D(h) = (f(x + h) - f(x - h)) / 2h`` and the estimate is ``D(h) + (D(h) - D(2h)) / 3``,
   which cancels the ``h**2`` error term (4 evaluations of ``f`` per input);
 * ``|D(h) - D(2h)|`` is a free estimate of the truncation error; the reported ``error`` adds
-  a rounding term ``4 * eps * max|f(stencil)| / h``.
+  a rounding term ``max(4 * eps * max|f(stencil)|, |fourth difference of f|) / h``: the
+  fourth difference of the five values ``f(x - 2h) .. f(x + 2h)`` is ``h**4 * f''''`` for a
+  smooth ``f``, so it exposes an ``f`` that rounds worse than ``eps * |f|``.
 
 Each stencil point rebuilds the circuit, so the estimator also sees *where* it is: if a gate
 refuses a stencil point (a domain edge), if a gate with a ``piece`` (max, relu, fractional pow)
@@ -231,14 +233,19 @@ def estimate_derivative(
         d2 = (fp2 - fm2) / (points[3] - points[0])
         value = d1 + (d1 - d2) / 3.0
         truncation = abs(d1 - d2)
-        rounding = ROUNDING_FACTOR * EPS * max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(base.value)) / h
+        # Rounding: eps * |f| for a well-conditioned f, but an ill-conditioned f (tanh near 1
+        # raised to a large power) rounds far worse; the fourth difference of the five values
+        # (h**4 * f'''' for a smooth f, so tiny) measures that noise directly (as ECnoise does).
+        f0 = base.value
+        fourth = abs(fm2 - 4.0 * fm1 + 6.0 * f0 - 4.0 * fp1 + fp2)
+        scale = max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(f0))
+        rounding = max(ROUNDING_FACTOR * EPS * scale, fourth) / h
         error = truncation + rounding
 
         for point, probe in zip(points, probes):
             k = _kink_between(base, probe)
             if k is not None:
                 # A switch of piece is a kink only if the one-sided slopes disagree.
-                f0 = base.value
                 right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
                 left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
                 if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 2.0 * error:
