@@ -275,15 +275,17 @@ def test_adaline_regression_on_a_noisy_line():
 
 
 def test_sigmoid_neuron_on_separable_blobs():
-    X, y = datasets.blobs(100, distance=4.0, seed=0)
+    X, y = datasets.blobs(100, distance=5.0, seed=0)
+    assert Perceptron(2, seed=0).fit(X, y, epochs=100)[-1] == 0  # proof that the set is separable
     model = SigmoidNeuron(2, lr=0.5, seed=0)
     history = model.fit(X, y, epochs=50)
     accuracy = (model.predict(X) == y).mean()
-    assert accuracy >= 0.95  # measured: 0.97
-    assert history.loss[-1] < 0.15 < 0.69 < history.loss[0]  # from log(2) at the start
+    assert accuracy >= 0.95  # measured: 0.99 (and 0.97 on the overlapping default blobs)
+    assert history.loss[-1] < 0.1 < 0.69 < history.loss[0]  # from log(2) at the start; measured 0.035
     probs = model.predict_proba(X)
     assert ((probs >= 0.5) == (model.predict(X) == 1)).all()
     assert model(X[0]).data == pytest.approx(probs[0])
+    assert model.history_ is history
 
 
 # -- bad input: clear errors, nothing half-trained -----------------------------------------
