@@ -46,14 +46,23 @@ DEFAULT_CLIP = 1e-12
 
 
 def _is_sequence(x: object) -> bool:
-    return not isinstance(x, (str, bytes, Value)) and (isinstance(x, Sequence) or hasattr(x, "__array__"))
+    if isinstance(x, (str, bytes, Value)):
+        return False
+    if hasattr(x, "__array__"):
+        return getattr(x, "ndim", 1) > 0  # a numpy scalar or 0-d array is one number
+    return isinstance(x, Sequence)
+
+
+def _scalar(x: object) -> object:
+    """A 0-d numpy array as its Python number; anything else unchanged."""
+    return x.item() if getattr(x, "ndim", None) == 0 and hasattr(x, "item") else x
 
 
 def _targets(y: object, name: str = "y") -> list[float]:
     if _is_sequence(y):
         items = list(y.tolist() if hasattr(y, "tolist") else y)
     else:
-        items = [y]
+        items = [_scalar(y)]
     if not items:
         raise ValueError(f"{name} is empty: a loss needs at least one sample")
     out = []
@@ -68,7 +77,7 @@ def _targets(y: object, name: str = "y") -> list[float]:
 
 
 def _outputs(outputs: object, n: int, name: str) -> list[Value]:
-    items = list(outputs) if _is_sequence(outputs) else [outputs]
+    items = list(outputs) if _is_sequence(outputs) else [_scalar(outputs)]
     if len(items) != n:
         raise ValueError(f"{name} has {len(items)} items but y has {n}: they must match one to one")
     values = []

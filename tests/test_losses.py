@@ -244,3 +244,9 @@ def test_outputs_may_be_one_element_lists_and_numpy():
 def test_bad_arguments_are_named(y, outputs, error, message):
     with pytest.raises(error, match=message):
         sum_of_squares(y, outputs)
+
+
+def test_numpy_scalars_and_zero_d_arrays_are_one_sample():
+    assert sum_of_squares(np.float64(2.0), np.float64(1.0)).data == 0.5
+    assert sum_of_squares(np.array(2.0), np.array(1.0)).data == 0.5
+    assert hinge(np.array([1, -1]), np.array([0.5, 0.5])).data == 1.0
