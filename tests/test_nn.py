@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd_gates import Value, datasets
+from autograd_gates import Value, datasets, gradcheck
 from autograd_gates.activations import PReLU, tanh
 from autograd_gates.nn import MLP, Adaline, Layer, Neuron, Perceptron, SigmoidNeuron
 from autograd_gates.training import ConvergenceWarning, DivergenceWarning
@@ -63,6 +63,7 @@ def test_mlp_takes_values_and_passes_gradients_to_them():
         down[i] -= h
         numeric = (model(up)[0].data - model(down)[0].data) / (2 * h)
         assert x[i].grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    assert gradcheck(lambda a, b: model([a, b])[0], [0.4, -1.2]).outcome == "pass"
 
 
 def test_activations_by_name_function_and_prelu():
