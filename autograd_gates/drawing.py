@@ -138,14 +138,12 @@ def _quote(text: str) -> str:
 
 
 def _record_field(text: str) -> str:
-    """Escape what a record label treats as structure: braces, bars, angle brackets, spaces at the ends."""
-    out = []
-    for ch in text:
-        if ch in '{}|<>\\"':
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    """A record field, ready to sit inside a quoted DOT string.
+
+    Braces, bars and angle brackets are structure in a record label, so they get a
+    backslash; so do backslashes (an escape there) and double quotes (the DOT string's end).
+    """
+    return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in text)
 
 
 def _edge_rule(node: Value, index: int) -> str:
@@ -199,14 +197,14 @@ def dot_source(
             name = names[node]
             kind = "output" if node is root else "input" if node.gate is None else "intermediate"
             fill = OUTPUT_FILL if node is root else LEAF_FILL if node.gate is None else "white"
-        fields = [_record_field(name), "data " + format_number(node.data, 4)]
+        fields = [name, "data " + format_number(node.data, 4)]
         if kind != "constant":
             fields.append("grad " + format_number(node.grad, 4))
-        label = "{ " + " | ".join(fields) + " }"
+        label = '"{ ' + " | ".join(_record_field(f) for f in fields) + ' }"'  # escaped field by field
         penwidth = "2" if node is root else "1"
         lines.append(
             f'  v{i} [id="v{i}", class="{kind}", shape=record, style="rounded,filled", fillcolor="{fill}", '
-            f"penwidth={penwidth}, label={_quote(label)}];"
+            f"penwidth={penwidth}, label={label}];"
         )
         if node.gate is None:
             continue

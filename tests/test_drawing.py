@@ -1,0 +1,321 @@
+"""Drawing: the DOT text, real SVG and PNG rendering (graphviz-pure, no system Graphviz needed),
+the renderer search and its error, the PNG size cap, and the step-by-step HTML page."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autograd_gates
+from autograd_gates import Value, draw_dot
+from autograd_gates import drawing as drawing_module
+from autograd_gates.drawing import ENV_VAR, Drawing, RendererNotFound, RenderError, find_renderer
+from autograd_gates.stepper import stepper_html, stepper_steps, write_stepper
+from autograd_gates.trace import explain
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+PACKAGE_PARENT = str(Path(autograd_gates.__file__).resolve().parents[1])
+
+
+def slides_circuit() -> tuple[Value, list[Value]]:
+    a, b, c, d = (Value(v, n) for v, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"), (-2.0, "d")))
+    x = ((a * b + c) * d) ** 2
+    x.backward()
+    return x, [a, b, c, d]
+
+
+def svg_groups(svg: bytes) -> dict[str, list[str]]:
+    """Each SVG group with an id (node or edge), mapped to the texts drawn in it."""
+    root = ET.fromstring(svg)
+    groups = {}
+    for g in root.iter(f"{SVG_NS}g"):
+        if g.get("id"):
+            groups[g.get("id")] = [t.text or "" for t in g.iter(f"{SVG_NS}text")]
+    return groups
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(autouse=True)
+def _no_renderer_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+# -- DOT text ---------------------------------------------------------------------------------
+
+
+def test_dot_source_has_values_gates_and_ordered_edges() -> None:
+    x, _ = slides_circuit()
+    source = draw_dot(x).source
+    assert source.startswith("digraph circuit {") and "rankdir=LR" in source
+    assert 'label="{ a | data 2 | grad -96 }"' in source
+    assert 'label="{ x | data 64 | grad 1 }"' in source
+    assert 'label="{ x1 | data 4 | grad 32 }"' in source  # named as explain() names it
+    assert 'label="{ a * b | data -6 | grad 32 }"' in source  # folded into x1 by the trace
+    assert source.count('class="gate"') == 4
+    assert source.count('class="input"') == 4 and source.count('class="output"') == 1
+    assert 'label="**2"' in source and 'label="*"' in source and 'label="+"' in source
+    # operand a is drawn before operand b, and each edge says which one it is
+    assert source.index('v0 -> g2 [id="e0_2_0", label="a"]') < source.index(
+        'v1 -> g2 [id="e1_2_1", label="b"]'
+    )
+
+
+def test_dot_source_is_deterministic() -> None:
+    assert draw_dot(slides_circuit()[0]).source == draw_dot(slides_circuit()[0]).source
+
+
+def test_every_gate_mode_and_rules_on_edges() -> None:
+    x, _ = slides_circuit()
+    source = draw_dot(x, inline_sums=False, show_rules=True).source
+    assert 'label="{ x1 | data -6 | grad 32 }"' in source
+    assert r'label="da = b * dx\n= -3 * 32 = -96"' in source
+    assert r'label="da = 2 * a * dx\n= 2 * (-8) * 1 = -16"' in source
+
+
+def test_constants_and_special_characters() -> None:
+    label = 'w{1}|"<in>"\\ end\\'  # record structure, quotes and backslashes, drawn as typed
+    a = Value(1.0, label)
+    drawing = draw_dot(3 * a - 1)
+    assert 'class="constant"' in drawing.source
+    groups = svg_groups(drawing.pipe("svg"))
+    assert groups["v1"] == [label, "data 1", "grad 0"]
+    assert ["const", "data 3"] in groups.values()
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="needs a Value"):
+        draw_dot(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(Value(1.0), rankdir="XY")
+    with pytest.raises(ValueError, match="unknown format"):
+        draw_dot(Value(1.0)).pipe("gif")
+    with pytest.raises(ValueError, match="timeout"):
+        Drawing("digraph {}", timeout=0)
+
+
+# -- real rendering --------------------------------------------------------------------------------
+
+
+def test_svg_renders_with_labels_values_and_gradients() -> None:
+    x, _ = slides_circuit()
+    svg = draw_dot(x).pipe("svg")
+    groups = svg_groups(svg)
+    assert groups["v0"] == ["a", "data 2", "grad -96"]
+    assert groups["v1"] == ["b", "data -3", "grad 64"]
+    assert groups["v7"] == ["x", "data 64", "grad 1"]
+    texts = {t for ts in groups.values() for t in ts}
+    assert {"c", "data 10", "grad 32", "d", "grad -64", "x1", "x2", "data -8", "grad -16"} <= texts
+    assert {"*", "+", "**2"} <= texts
+    assert "e0_2_0" in groups and "o7" in groups  # edges keep their ids
+
+
+def test_png_renders_and_is_capped() -> None:
+    x, _ = slides_circuit()
+    width, height = png_size(draw_dot(x).pipe("png"))
+    assert width > 400 and height > 50
+    w, h = png_size(draw_dot(x, max_png_pixels=300).pipe("png"))
+    assert max(w, h) <= 300 and w / h == pytest.approx(width / height, rel=0.1)
+
+
+def test_large_graph_png_stays_under_the_cap() -> None:
+    xs = [Value(i / 10, f"w{i}") for i in range(60)]
+    total = xs[0]
+    for v in xs[1:]:
+        total = total + v * v
+    width, height = png_size(draw_dot(total, max_png_pixels=1200).pipe("png"))
+    assert max(width, height) <= 1200
+
+
+def test_render_writes_by_suffix(tmp_path: Path) -> None:
+    x, _ = slides_circuit()
+    drawing = draw_dot(x)
+    assert drawing.render(tmp_path / "c.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert png_size(drawing.render(tmp_path / "c.png").read_bytes())[0] > 0
+    assert drawing.render(tmp_path / "c.gv").read_text() == drawing.source
+    assert drawing.save(tmp_path / "d.dot").read_text() == drawing.source
+
+
+def test_jupyter_display_is_svg() -> None:
+    bundle = draw_dot(slides_circuit()[0])._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and "text/plain" in bundle
+
+
+def test_to_graphviz_keeps_the_source() -> None:
+    drawing = draw_dot(slides_circuit()[0])
+    assert drawing.to_graphviz().source == drawing.source
+
+
+# -- finding the renderer -----------------------------------------------------------------------
+
+
+def test_graphviz_pure_is_found_without_an_activated_venv() -> None:
+    # PATH without this interpreter's scripts folder, as in a Jupyter kernel of an unactivated venv
+    code = (
+        "from autograd_gates.drawing import find_renderer; r = find_renderer(); "
+        "print(r.found_by); print(r.path)"
+    )
+    env = {
+        "PATH": os.pathsep.join(["/usr/bin", "/bin"]),
+        "PYTHONPATH": PACKAGE_PARENT,
+        "HOME": str(Path.home()),
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    found_by, path = done.stdout.splitlines()
+    if shutil.which("dot", path=env["PATH"]) and "graphviz-pure" not in found_by:  # pragma: no cover
+        return  # no graphviz-pure here, but a system dot: also fine
+    assert "graphviz-pure" in found_by and Path(path).is_file()
+
+
+def test_no_renderer_says_what_it_looked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drawing_module, "_graphviz_pure_candidates", lambda: [])
+    monkeypatch.setattr(drawing_module.shutil, "which", lambda name, *a, **k: None)
+    x, _ = slides_circuit()
+    drawing = draw_dot(x)
+    with pytest.raises(RendererNotFound) as info:
+        drawing.pipe("svg")
+    message = str(info.value)
+    for needle in (
+        ENV_VAR,
+        "graphviz-pure",
+        "'dot' on PATH",
+        "pip install --force-reinstall graphviz-pure",
+        "apt-get install graphviz",
+        "drawing.source",
+    ):
+        assert needle in message
+    assert "grad -96" in drawing.source  # the DOT text needs no renderer
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "RendererNotFound" in bundle["text/plain"]
+    with pytest.raises(RendererNotFound):
+        drawing.render("never-written.svg")
+    assert not Path("never-written.svg").exists()
+
+
+def test_named_renderer_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(RendererNotFound, match="not an executable"):
+        find_renderer(tmp_path / "no-such-dot")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "no-such-dot"))
+    with pytest.raises(RendererNotFound, match=ENV_VAR):
+        find_renderer()
+
+
+def test_renderer_by_path_and_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = find_renderer()
+    assert find_renderer(found.path).found_by == "argument"
+    monkeypatch.setenv(ENV_VAR, str(found.path))
+    assert find_renderer().found_by == f"${ENV_VAR}"
+    assert b"<svg" in draw_dot(slides_circuit()[0]).pipe("svg")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses small shell scripts as fake renderers")
+def test_failing_and_hanging_renderers(tmp_path: Path) -> None:
+    failing = tmp_path / "failing-dot"
+    failing.write_text("#!/bin/sh\necho 'Error: something broke' >&2\nexit 3\n")
+    hanging = tmp_path / "hanging-dot"
+    hanging.write_text("#!/bin/sh\nexec sleep 30\n")
+    for script in (failing, hanging):
+        script.chmod(0o755)
+    x, _ = slides_circuit()
+    with pytest.raises(RenderError, match="exit code 3.*something broke"):
+        draw_dot(x, renderer=failing).pipe("svg")
+    with pytest.raises(RenderError, match="did not finish within 0.5 s"):
+        draw_dot(x, renderer=hanging, timeout=0.5).pipe("svg")
+
+
+def test_pdf_needs_system_graphviz() -> None:
+    renderer = find_renderer()
+    if "graphviz-pure" not in renderer.found_by:  # pragma: no cover - a system dot can write PDF
+        return
+    with pytest.raises(RenderError, match="pdf"):
+        draw_dot(slides_circuit()[0]).pipe("pdf")
+
+
+# -- the step-by-step page -------------------------------------------------------------------------
+
+
+def test_stepper_steps_follow_the_derivation() -> None:
+    x, leaves = slides_circuit()
+    steps = stepper_steps(x)
+    derivation = explain(x, inline_sums=False)
+    assert len(steps) == 2 + len(derivation.backward)
+    assert steps[1]["target"] == "v7" and steps[1]["grad"] == "1"
+    assert steps[2]["formula"] == "dx3 = 2 * x3 * dx = 2 * (-8) * 1 = -16"
+    assert steps[2]["rules"] == ["pow gate: x = a ** 2  ->  da = 2 * a * dx"]
+    assert steps[2]["gates"] == ["g7"] and steps[2]["upstream"] == ["v7"] and "e6_7_0" in steps[2]["edges"]
+    final = {s["target"]: s["grad"] for s in steps if s["target"]}
+    assert [final[f"v{i}"] for i in (0, 1, 3, 5)] == ["-96", "64", "32", "-64"]
+
+
+def test_stepper_page_is_self_contained(tmp_path: Path) -> None:
+    x, _ = slides_circuit()
+    path = write_stepper(x, tmp_path / "steps.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "<script src" not in page and "@import" not in page
+    data = re.search(r"const STEPS = (.*);\n", page).group(1)
+    assert json.loads(data) == stepper_steps(x)
+    assert "dx3 = 2 * x3 * dx = 2 * (-8) * 1 = -16" in page
+
+
+def test_stepper_without_renderer_still_has_the_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drawing_module, "_graphviz_pure_candidates", lambda: [])
+    monkeypatch.setattr(drawing_module.shutil, "which", lambda name, *a, **k: None)
+    page = stepper_html(slides_circuit()[0])
+    assert "No picture: no Graphviz renderer was found" in page and "const STEPS" in page
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_stepper_script_runs(tmp_path: Path) -> None:
+    """Run the page's script under node with a tiny stand-in for the DOM, through every step."""
+    x, _ = slides_circuit()
+    page = stepper_html(x)
+    script = page[page.index("<script>") + 8 : page.index("</script>")]
+    harness = (
+        """
+const els = {};
+function el(id) {
+  if (!els[id]) els[id] = {id, textContent: "", classes: new Set(), children: [], innerHTML: "",
+    classList: {add(c) { els[id].classes.add(c); },
+                remove(...cs) { cs.forEach(c => els[id].classes.delete(c)); }},
+    querySelectorAll() { return []; }, querySelector() { return el(id + "/grad"); }, appendChild() {}};
+  return els[id];
+}
+globalThis.document = {
+  getElementById: el, createElement: () => ({}), addEventListener() {},
+  querySelectorAll: (sel) => sel.startsWith("tr[") ? ["row-v0", "row-v1", "row-v7"].map(el)
+    : sel.startsWith(".hl") ? Object.values(els).filter(e => e.classes.size) : [],
+};
+"""
+        + script
+        + """
+for (let k = 0; k < STEPS.length; k++) show(k);
+const classes = id => [...el(id).classes].sort();
+console.log(JSON.stringify([current, el("counter").textContent, el("row-v0/grad").textContent,
+  el("formula").textContent, ["v0", "v1", "v2", "g2", "v7", "row-v1"].map(classes)]));
+"""
+    )
+    (tmp_path / "run.js").write_text(harness)
+    done = subprocess.run(["node", str(tmp_path / "run.js")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    current, counter, grad_a, formula, classes = json.loads(done.stdout)
+    steps = stepper_steps(x)
+    assert current == len(steps) - 1 and counter == f"step {current} of {current}"
+    # The last step computes db = a * dx1 through the first mul gate (g2, output v2 = x1).
+    assert formula == steps[-1]["formula"] == "db = a * dx1 = 2 * 32 = 64"
+    assert grad_a == "-96"
+    assert classes == [[], ["hl-target"], ["hl-upstream"], ["hl-gate"], [], ["now"]]
