@@ -1,0 +1,197 @@
+"""The ``autograd-gates`` command, run as a subprocess: default, arguments, outputs, bad input, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autograd_gates
+from autograd_gates import cli
+from autograd_gates.gates import GATES
+
+ROOT = Path(autograd_gates.__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("AUTOGRAD_GATES_DOT", None)
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_gates", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
+
+
+SLIDES_LINES = [
+    "x1 = a * b + c = 2 * (-3) + 10 = 4",
+    "x2 = x1 * d    = 4 * (-2)      = -8",
+    "x = x2 ** 2    = (-8) ** 2     = 64",
+    "dx2 = 2 * x2 * dx = 2 * (-8) * 1 = -16",
+    "dx1 = d * dx2     = (-2) * (-16) = 32",
+    "dd = x1 * dx2     = 4 * (-16)    = -64",
+    "da = b * dx1      = (-3) * 32    = -96",
+    "db = a * dx1      = 2 * 32       = 64",
+    "dc = 1 * dx1      = 1 * 32       = 32",
+]
+
+
+def test_no_arguments_runs_the_slides_example() -> None:
+    done = run()
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "x = ((a*b + c)*d)**2   at a = 2, b = -3, c = 10, d = -2" in out
+    assert "\nx = 64\n" in out
+    table = [line.split() for line in out.split("gradients:\n")[1].split("\n\n")[0].splitlines()]
+    assert table == [
+        ["input", "value", "dx/d(input)"],
+        ["a", "2", "-96"],
+        ["b", "-3", "64"],
+        ["c", "10", "32"],
+        ["d", "-2", "-64"],
+    ]
+    lines = [line.strip() for line in out.splitlines()]
+    for expected in SLIDES_LINES:
+        assert expected in lines
+
+
+def test_explicit_arguments_give_the_same_result() -> None:
+    default = run()
+    explicit = run("((a*b + c)*d)**2", "a=2", "b=-3", "c=10", "d=-2")
+    assert explicit.returncode == 0 and explicit.stdout == default.stdout
+
+
+def test_values_alone_rerun_the_slides_example() -> None:
+    done = run("a=3", "--no-derivation")
+    assert done.returncode == 0
+    assert "at a = 3, b = -3, c = 10, d = -2" in done.stdout and "\nx = 4\n" in done.stdout
+    assert "derivation" not in done.stdout
+
+
+def test_other_expressions_and_formats() -> None:
+    done = run("a*a + b*b + c*c", "a=1", "b=2", "c=3", "--markdown")
+    assert done.returncode == 0
+    assert "| `da = a * dx + a * dx` | `1 * 1 + 1 * 1` | 2 |" in done.stdout
+    done = run("a*b + c", "a=2", "b=-3", "c=10", "--every-gate")
+    assert "x1 = a * b" in done.stdout and "x = x1 + c" in done.stdout
+
+
+def test_outputs_are_written(tmp_path: Path) -> None:
+    done = run(
+        "sigmoid(w*x + b)",
+        "w=2",
+        "x=-1",
+        "b=0.5",
+        "--svg",
+        "c.svg",
+        "--png",
+        "c.png",
+        "--html",
+        "steps.html",
+        "--latex",
+        "d.tex",
+        "--rules",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    svg = ET.parse(tmp_path / "c.svg").getroot()
+    texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"w", "x", "b", "data 2", "data -1", "data 0.5"} <= texts
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "const STEPS" in (tmp_path / "steps.html").read_text(encoding="utf-8")
+    tex = (tmp_path / "d.tex").read_text(encoding="utf-8")
+    assert tex.startswith(r"\begin{align*}") and tex.rstrip().endswith(r"\end{align*}")
+    for name in ("c.svg", "c.png", "steps.html", "d.tex"):
+        assert f"wrote {name}" in done.stderr
+
+
+def test_latex_to_stdout() -> None:
+    done = run("1/a", "a=2", "--latex", "-", "--no-derivation")
+    assert done.returncode == 0
+    assert r"da &= \frac{-1}{a \cdot a} \cdot dx = \frac{-1}{2 \cdot 2} \cdot 1 = -0.25" in done.stdout
+
+
+def test_gradcheck_pass_and_inconclusive() -> None:
+    done = run("((a*b + c)*d)**2", "a=2", "b=-3", "c=10", "d=-2", "--gradcheck")
+    assert done.returncode == 0 and "gradcheck: pass" in done.stdout
+    tie = run("max(a, b)", "a=1", "b=1", "--gradcheck")
+    assert tie.returncode == 0 and "gradcheck: inconclusive" in tie.stdout
+
+
+def test_gradcheck_failure_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Break the mul gate's rule (sign flipped) for the length of this test: the check must say so.
+    mul = GATES["mul"]
+    right = mul.partials
+    object.__setattr__(mul, "partials", lambda a, b, x: (-b, a))
+    try:
+        status = cli.main(["a*b", "a=2", "b=3", "--gradcheck", "--no-derivation"])
+    finally:
+        object.__setattr__(mul, "partials", right)
+    out = capsys.readouterr().out
+    assert status == 1 and "gradcheck: fail" in out and "mul" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["a.exp()"], "attribute access ('.') is not allowed"),
+        (["__import__('os')"], "strings are not allowed"),
+        (["open(a)"], "unknown function 'open'"),
+        (["a ** 100000", "a=2"], "too large"),
+        (["a*b", "a=1"], "no value for b; add b=<number>"),
+        (["a*b", "a=1", "b=2", "c=3"], "'c' does not appear"),
+        (["a*b", "a=1", "b=two"], "'two' is not a number"),
+        (["a*b", "a=1", "b=inf"], "must be finite"),
+        (["a*b", "a=1", "a=2", "b=1"], "a is given twice"),
+        (["a*b", "a=1", "7"], "expected NAME=VALUE"),
+        (["log(a)", "a=-1"], "log gate"),
+        (["a/(b-1)", "a=1", "b=1"], "div gate"),
+        (["--no-such-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(args: list[str], fragment: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_bad_expression_shows_a_caret() -> None:
+    done = run("a*b + c.real", "a=1", "b=2", "c=3")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[-2] == "a*b + c.real"
+    assert lines[-1] == " " * 7 + "^"
+
+
+def test_missing_renderer_exits_3(tmp_path: Path) -> None:
+    done = run("a*b", "a=1", "b=2", "--svg", "c.svg", "--renderer", str(tmp_path / "no-dot"), cwd=tmp_path)
+    assert done.returncode == 3
+    assert "could not write c.svg" in done.stderr and not (tmp_path / "c.svg").exists()
+    assert "x = 2" in done.stdout  # the rest of the work is still printed
+
+
+def test_help_shows_examples() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    assert "examples:" in done.stdout and 'autograd-gates "((a*b + c)*d)**2" a=2 b=-3' in done.stdout
+    assert "exit codes:" in done.stdout
+
+
+def test_console_script_points_at_the_same_main() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # (tomllib needs Python 3.11)
+    scripts = pyproject.split("[project.scripts]", 1)[1].split("\n[", 1)[0]
+    assert 'autograd-gates = "autograd_gates.cli:main"' in scripts
+    from autograd_gates import __main__
+
+    assert __main__.main is cli.main
