@@ -31,9 +31,13 @@ class SGD:
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty: SGD needs at least one parameter to optimise")
+        first_index: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if p.__class__ is not Value:
                 raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__} {p!r}")
+            j = first_index.setdefault(id(p), i)
+            if j != i:  # it would be stepped twice per step
+                raise ValueError(f"params[{i}] is the same Value as params[{j}]; list each parameter once")
             if p.gate is not None:
                 raise ValueError(
                     f"params[{i}] is the output of a {p.gate.name} gate; parameters must be leaves"

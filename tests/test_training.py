@@ -54,6 +54,9 @@ def test_sgd_refuses_non_finite_gradients_and_changes_nothing():
     assert (a.data, b.data) == (1.0, 2.0)
 
 
+_shared = Value(1.0)
+
+
 @pytest.mark.parametrize(
     ("params", "kwargs", "error", "message"),
     [
@@ -61,6 +64,7 @@ def test_sgd_refuses_non_finite_gradients_and_changes_nothing():
         ([1.0], {"lr": 0.1}, TypeError, r"params\[0\] must be a Value"),
         ([Value(1.0) + 1.0], {"lr": 0.1}, ValueError, "add gate; parameters must be leaves"),
         ([Value(1.0)], {"lr": 0.0}, ValueError, "lr must be > 0"),
+        ([_shared, Value(2.0), _shared], {"lr": 0.1}, ValueError, r"params\[2\] is the same Value as"),
         ([Value(1.0)], {"lr": 0.1, "momentum": 1.5}, ValueError, "momentum must be <= 1"),
     ],
 )
