@@ -5,8 +5,8 @@ The convention authors follow (one markdown file = one Python session, blocks ru
 * ```` ```python ```` blocks are executed; names they define stay visible to the later blocks of
   the same file. Nothing they print is checked -- put output you want to show in a pycon block.
 * ```` ```pycon ```` blocks are doctests: ``>>>`` / ``...`` prompts, and the shown output must match
-  (``...`` in the output matches anything, as doctest's ELLIPSIS; a traceback is checked by its
-  last line, as in doctest).
+  (runs of spaces compare equal, so column alignment is free; ``...`` in the output matches
+  anything, as doctest's ELLIPSIS; a traceback is checked by its last line, as in doctest).
 * Other fences are shown, not run, and must name one of ``SHOWN_ONLY`` (``bash``, ``text``, ``dot``,
   ...). A fence without a language, or with an unknown one, fails: label it.
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = {"python", "py"}
 DOCTESTED = {"pycon"}
 SHOWN_ONLY = {"bash", "sh", "console", "shell", "text", "dot", "toml", "yaml", "json", "ini", "diff"}
-DOCTEST_FLAGS = doctest.ELLIPSIS
+DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE  # column alignment is not content
 
 _FENCE = re.compile(r"^(?P<indent>[ ]{0,12})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 
