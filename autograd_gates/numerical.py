@@ -66,7 +66,10 @@ class GradEstimate:
     bound on ``|value - true derivative|``, ``step`` the ``h`` used (a power of two),
     ``evaluations`` the calls of ``f`` it took. ``issue`` is ``""`` for a trustworthy
     estimate, else one of ``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
-    and ``detail`` explains it in words. ``float(estimate)`` gives the value.
+    and ``detail`` explains it in words. ``join`` describes a gate that switches piece inside
+    the stencil while ``f``'s one-sided slopes agree (``sigmoid`` at 0): the estimate is fine,
+    but the engine's convention at that kink may legitimately differ from it (``relu(x) -
+    relu(-x)`` at 0). ``float(estimate)`` gives the value.
     """
 
     value: float
@@ -75,6 +78,7 @@ class GradEstimate:
     evaluations: int
     issue: str = ""
     detail: str = ""
+    join: str = ""  # a gate switching piece where f's one-sided slopes agree (sigmoid at 0)
 
     @property
     def ok(self) -> bool:
@@ -241,26 +245,28 @@ def estimate_derivative(
         scale = max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(f0))
         rounding = max(ROUNDING_FACTOR * EPS * scale, fourth) / h
         error = truncation + rounding
+        # A kink inflates both `fourth` and `truncation`, so the join test below uses rounding only.
+        join_error = ROUNDING_FACTOR * EPS * scale / h
 
+        join = ""
         for point, probe in zip(points, probes):
             k = _kink_between(base, probe)
             if k is not None:
                 # A switch of piece is a kink only if the one-sided slopes disagree.
                 right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
                 left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
-                if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 2.0 * error:
-                    issue = KINK
-                    detail = (
-                        _describe_kink(base, probe, k, what, x, point)
-                        + f" (one-sided slopes {left:.6g} and {right:.6g})"
-                    )
+                join = _describe_kink(base, probe, k, what, x, point) + (
+                    f" (one-sided slopes {left:.6g} and {right:.6g})"
+                )
+                if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 4.0 * join_error:
+                    issue, detail = KINK, join
                 break
         if issue:
             trouble = GradEstimate(value, error, h, evaluations, issue, detail)
             h /= STEP_SHRINK
             continue
         if best is None or error < best.error:
-            best = GradEstimate(value, error, h, evaluations)
+            best = GradEstimate(value, error, h, evaluations, join=join)
         if truncation <= STEP_SHRINK * rounding:
             break  # rounding dominates: a smaller step would only make the estimate worse
         h /= STEP_SHRINK
@@ -275,8 +281,8 @@ def estimate_derivative(
             f"the estimate {best.value:.6g} at {what} = {x!r} is uncertain by {best.error:.1e} "
             f"(h = {best.step:.3g})"
         )
-        return GradEstimate(best.value, best.error, best.step, evaluations, NOISY, detail)
-    return GradEstimate(best.value, best.error, best.step, evaluations)
+        return GradEstimate(best.value, best.error, best.step, evaluations, NOISY, detail, best.join)
+    return GradEstimate(best.value, best.error, best.step, evaluations, join=best.join)
 
 
 # -- the public function -----------------------------------------------------------------------
