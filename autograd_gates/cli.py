@@ -16,6 +16,7 @@ import argparse
 import math
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from .parser import FUNCTIONS, Expression, ExpressionError, parse
@@ -31,6 +32,10 @@ OK, GRADCHECK_FAILED, BAD_INPUT, OUTPUT_FAILED = 0, 1, 2, 3
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)=(.*)", re.DOTALL)
 
+_FUNCTION_LIST = textwrap.fill(
+    ", ".join(sorted(FUNCTIONS)) + ".", 96, initial_indent="  ", subsequent_indent="  "
+)
+
 _EPILOG = f"""examples:
   autograd-gates
       the slides' example: x = {SLIDES_EXAMPLE} at a=2 b=-3 c=10 d=-2
@@ -39,10 +44,10 @@ _EPILOG = f"""examples:
   autograd-gates "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --gradcheck
   autograd-gates "max(a, b)" a=1 b=1 --latex -        (LaTeX of the derivation to stdout)
   autograd-gates a=3                                  (the slides' example with a=3)
-  autograd-gates -- "-a*b" a=1 b=2                    (use -- before an expression starting with '-')
+  autograd-gates --svg c.svg -- "-a*b" a=1 b=2       (after --, everything is the expression and values)
 
-the expression: numbers, names, + - * / ** (Python precedence), unary -, parentheses, and the
-functions {", ".join(sorted(FUNCTIONS))}.
+the expression: numbers, names, + - * / ** (Python precedence), unary -, parentheses, and calls to
+{_FUNCTION_LIST}
 It is parsed, never run as Python.
 
 exit codes: 0 ok; 1 gradcheck failed; 2 bad expression or arguments, or a gate refused its
@@ -121,7 +126,17 @@ def _gradient_table(output: str, leaves: dict[str, Value]) -> str:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """The command; returns the exit code (``main`` exits with it)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # An expression starting with '-' ("-a*b") looks like an option to argparse.
+        takes_it = args.expression is None or _ASSIGNMENT.fullmatch(args.expression)
+        if len(unknown) == 1 and not unknown[0].startswith("--") and takes_it:
+            if args.expression is not None:
+                args.values.insert(0, args.expression)
+            args.expression = unknown[0]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     expression, assignments = args.expression, list(args.values)
     defaults: dict[str, float] = {}
     if expression is None or _ASSIGNMENT.fullmatch(expression):

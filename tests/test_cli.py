@@ -181,6 +181,17 @@ def test_missing_renderer_exits_3(tmp_path: Path) -> None:
     assert "x = 2" in done.stdout  # the rest of the work is still printed
 
 
+def test_an_expression_starting_with_minus() -> None:
+    for args in (
+        ["-a*b", "a=1", "b=2"],
+        ["a=1", "-a*b", "b=2"],
+        ["--no-derivation", "--", "-a*b", "a=1", "b=2"],
+    ):
+        done = run(*args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "\nx = -2\n" in done.stdout
+
+
 def test_help_shows_examples() -> None:
     done = run("--help")
     assert done.returncode == 0
