@@ -29,8 +29,7 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 
-from .gates import GATES
-from .value import Value, _unary, as_value, maximum
+from .value import Value, as_value, maximum
 
 __all__ = [
     "identity",
@@ -52,7 +51,6 @@ __all__ = [
 ]
 
 Number = float | int
-ARCTAN = GATES["arctan"]
 
 
 def _value(x: Value | Number, name: str) -> Value:
@@ -115,7 +113,7 @@ def arctan(x: Value | Number) -> Value:
     arctan cannot be composed from the other gates, so it is a gate of its own in the
     table (``GATES["arctan"]``: ``x = arctan(a)  ->  da = 1 / (1 + a * a) * dx``).
     """
-    return _unary(ARCTAN, _value(x, "arctan"))
+    return _value(x, "arctan").arctan()
 
 
 def relu(x: Value | Number) -> Value:

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from .errors import DomainError, GateDomainError, GateOverflowError, GateZeroDivisionError
 from .gates import GATES, OPERAND_NAMES, Gate, pow_gate
 
-__all__ = ["Value", "maximum", "minimum", "topological_order", "as_value"]
+__all__ = ["Value", "apply_gate", "as_value", "maximum", "minimum", "topological_order"]
 
 ADD, MUL, DIV, POW, MAX = GATES["add"], GATES["mul"], GATES["div"], GATES["pow"], GATES["max"]
-EXP, LOG, RELU = GATES["exp"], GATES["log"], GATES["relu"]
+EXP, LOG, RELU, ARCTAN = GATES["exp"], GATES["log"], GATES["relu"], GATES["arctan"]
 
 _new = object.__new__
 _isfinite = math.isfinite
@@ -118,6 +118,9 @@ class Value:
 
     def log(self) -> Value:
         return _unary(LOG, self)
+
+    def arctan(self) -> Value:
+        return _unary(ARCTAN, self)
 
     def relu(self) -> Value:
         """``x = max(0, a)``, with the slides' ``da = a > 0 ? dx : 0`` (so relu'(0) = 0)."""
@@ -294,6 +297,18 @@ def _refusal(gate: Gate, operands: tuple[Value, ...], exc: Exception) -> Excepti
     if isinstance(exc, OverflowError):
         return GateOverflowError(message, gate.name)
     return GateDomainError(message, gate.name)
+
+
+def apply_gate(gate: Gate, *operands: Value | float) -> Value:
+    """A new node: ``gate`` applied to ``operands`` (numbers become constant leaves).
+
+    The way to use a gate that has no operator or method, e.g. one you add to the table.
+    """
+    if len(operands) != gate.arity:
+        raise TypeError(f"{gate.name} gate takes {gate.arity} operand(s), got {len(operands)}")
+    if gate.arity == 2:
+        return _binary(gate, *operands)
+    return _unary(gate, as_value(operands[0], gate.name))
 
 
 def maximum(a: Value | float, b: Value | float) -> Value:
