@@ -10,7 +10,7 @@ from importlib import import_module
 
 from .errors import GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
 from .gates import GATES, Gate, pow_gate
-from .value import Value, maximum, minimum, topological_order
+from .value import Value, apply_gate, maximum, minimum, topological_order
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,7 @@ __all__ = [
     "GateOverflowError",
     "GateZeroDivisionError",
     "Value",
+    "apply_gate",
     "maximum",
     "minimum",
     "pow_gate",
