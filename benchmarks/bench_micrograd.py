@@ -410,11 +410,14 @@ def chain_backprops(value_cls: type, depth: int) -> float | None:
     return elapsed
 
 
-def deepest_micrograd_chain(limit: int = 2000) -> int:
-    """Bisect the longest chain micrograd backpropagates here (it recurses once per node)."""
-    low, high = 1, limit  # low works; high is assumed to fail
+def deepest_micrograd_chain() -> int | None:
+    """Bisect the longest chain micrograd backpropagates here (it recurses once per node).
+
+    None if even twice the recursion limit works (then nothing here limits it).
+    """
+    low, high = 1, 2 * sys.getrecursionlimit()  # low works; high is assumed to fail
     if chain_backprops(MicrogradValue, high) is not None:
-        return high
+        return None
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (mid, high) if chain_backprops(MicrogradValue, mid) is not None else (low, mid)
@@ -512,7 +515,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
     memory_row("(3) extra peak bytes per gate during backward", 1)
     rows.append((
         "(4) deepest chain backpropagated",
-        f"{deepest_mg:,} (RecursionError at {deepest_mg + 1:,})",
+        f"{deepest_mg:,} (RecursionError at {deepest_mg + 1:,})" if deepest_mg is not None
+        else f"at least {2 * sys.getrecursionlimit():,}",
         f"{args.depth:,} (backward {ours_deep:.2f} s)" if ours_deep is not None
         else f"failed at {args.depth:,}",
         "",

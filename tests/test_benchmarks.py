@@ -41,8 +41,8 @@ def test_quick_run_prints_the_table(bench, capsys):
     for row in rows:
         assert row in out
     assert results["ours_depth_seconds"] is not None
-    # micrograd's recursive topological sort stops near Python's recursion limit.
-    assert 100 < results["deepest_micrograd"] < 1_000
+    # micrograd's recursive topological sort stops short of Python's recursion limit.
+    assert 100 < results["deepest_micrograd"] < sys.getrecursionlimit()
 
 
 def test_random_program_stays_bounded_and_feeds_the_root(bench):
