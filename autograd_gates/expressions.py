@@ -22,7 +22,7 @@ An ``Expr`` is what a property test generates and what a report prints. It can
   with the engine.
 
 Operations: the gates ``add mul div pow`` (Value exponent) ``powk`` (number exponent)
-``max relu exp log``, and the composed ``sub neg min abs sigmoid tanh``.
+``max relu exp log arctan``, and the composed ``sub neg min abs sigmoid tanh``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ __all__ = [
     "variables",
     "exp",
     "log",
+    "arctan",
     "relu",
     "sigmoid",
     "tanh",
@@ -77,6 +78,21 @@ def _dsigmoid(a: Decimal) -> Decimal:
 def _dtanh(a: Decimal) -> Decimal:
     e = (2 * a).exp()
     return (e - 1) / (e + 1)
+
+
+def _datan(a: Decimal) -> Decimal:
+    # arctan(a) = 2 arctan(a / (1 + sqrt(1 + a^2))) until |a| < 0.05, then the Taylor series.
+    doublings = 0
+    while abs(a) >= Decimal("0.05"):
+        a = a / (1 + (1 + a * a).sqrt())
+        doublings += 1
+    term, total, n, a2 = a, a, 1, a * a
+    tiny = Decimal(10) ** (-decimal.getcontext().prec - 2)
+    while abs(term) > tiny:
+        term *= -a2
+        n += 2
+        total += term / n
+    return total * (2**doublings)
 
 
 def _fsigmoid(a: float) -> float:
@@ -124,6 +140,7 @@ OPS: dict[str, OpSpec] = {
         _spec("powk", 1, lambda a, k: a**k, _fpowk, _dpowk, "**", 4),
         _spec("exp", 1, lambda a, k: a.exp(), lambda a, k: math.exp(a), lambda a, k: a.exp()),
         _spec("log", 1, lambda a, k: a.log(), lambda a, k: math.log(a), lambda a, k: a.ln()),
+        _spec("arctan", 1, lambda a, k: a.arctan(), lambda a, k: math.atan(a), lambda a, k: _datan(a)),
         _spec("relu", 1, lambda a, k: a.relu(), lambda a, k: max(a, 0.0), lambda a, k: max(a, Decimal(0))),
         _spec("max", 2, lambda a, b, k: a.max(b), lambda a, b, k: max(a, b), lambda a, b, k: max(a, b)),
         _spec(
@@ -438,6 +455,10 @@ def exp(a: Expr | Number) -> Expr:
 
 def log(a: Expr | Number) -> Expr:
     return Expr("log", (_lift(a),))
+
+
+def arctan(a: Expr | Number) -> Expr:
+    return Expr("arctan", (_lift(a),))
 
 
 def relu(a: Expr | Number) -> Expr:
