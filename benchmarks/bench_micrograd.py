@@ -1,6 +1,6 @@
 """autograd_gates and micrograd side by side, in one process, on the same graphs.
 
-    python benchmarks/bench_micrograd.py            # the full run (a few minutes)
+    python benchmarks/bench_micrograd.py            # the full run (about 20 s)
     python benchmarks/bench_micrograd.py --quick    # tiny sizes, one run: a smoke test
 
 Four measurements, each on identical work for both engines:
@@ -10,19 +10,21 @@ Four measurements, each on identical work for both engines:
    both engines' float semantics (micrograd divides as ``a * b**-1`` and subtracts as
    ``a + (b * -1)``) -- and then replayed by each engine inside the timed region. The graph is
    layered so that every node feeds the next layer and the root depends on all of them, and
-   shallow enough (about 200 nodes deep) for micrograd's recursive backward.
+   shallow enough (about 110 gates deep) for micrograd's recursive backward.
 2. one training step of micrograd's demo: MLP 2-16-16-1 (relu, last layer linear) on 100
    two-moons points, hinge loss ``(1 + -y*score).relu()`` averaged, plus ``1e-4`` L2; forward,
    zero_grad, backward and SGD update. Both models start from micrograd's weights, and the
    script asserts that both engines compute the very same loss.
-3. bytes per gate: tracemalloc over building the graph of (1), divided by its gate count.
+3. bytes per gate: tracemalloc over building the graph of (1), divided by its gate count; and
+   the extra peak while backpropagating it.
 4. the deepest chain ``y = y + 1`` each engine can backpropagate.
 
-Fair timing: for every run the garbage collector is left on (as a user has it) inside the
-timed region; ``gc.collect()`` runs before each timed run and again after the graph is dropped,
-outside the timed region, so micrograd's cyclic garbage (each node's closure refers back to
-the node) is never billed to the next run. The engines alternate run by run, and best and
-median of the runs are shown.
+Fair timing: the garbage collector is left on (as a user has it) inside the timed region,
+except in the rows marked "gc off", which disable it there only; ``gc.collect()`` runs before
+each timed run and again after the graph is dropped, outside the timed region, so micrograd's
+cyclic garbage (each node's closure refers back to the node) is never billed to the next run.
+Times are CPU time of the process (``--wall`` for wall-clock); the engines alternate run by
+run, and best and median of the runs are shown.
 """
 
 from __future__ import annotations
