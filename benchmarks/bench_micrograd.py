@@ -244,6 +244,7 @@ def time_graph(value_cls: type, program: Program, collector: bool = True) -> tup
     either way it collects before the run and after the graph is dropped, untimed.
     """
     gc.collect()
+    was_enabled = gc.isenabled()
     if not collector:
         gc.disable()
     try:
@@ -253,7 +254,8 @@ def time_graph(value_cls: type, program: Program, collector: bool = True) -> tup
         nodes[-1].backward()
         done = clock()
     finally:
-        gc.enable()
+        if was_enabled:
+            gc.enable()
     del nodes
     gc.collect()
     return built - start, done - built
