@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
-from .trace import BackwardStep, explain, format_number, node_names, render_text
+from .trace import BackwardStep, explain, format_number, node_names
 from .value import Value, topological_order
 
 __all__ = ["stepper_html", "write_stepper", "stepper_steps"]
@@ -76,7 +76,7 @@ def _step(step: BackwardStep, ids: dict[Value, int]) -> dict[str, object]:
         if rule not in rules:
             rules.append(rule)
     paths = f" ({len(step.terms)} paths add up)" if len(step.terms) > 1 else ""
-    numbers = render_text(step.numbers)
+    numbers = step.numbers_text
     return {
         "title": f"{step.name}: the gradient of {step.of}{paths}",
         "formula": f"{step.rule} = {numbers} = {format_number(step.value)}",

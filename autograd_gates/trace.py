@@ -275,8 +275,16 @@ class ForwardStep:
     def rule(self) -> str:
         return f"{self.name} = {render_text(self.expression)}"
 
+    @property
+    def numbers_text(self) -> str:
+        return render_text(self.numbers)
+
+    def latex(self) -> tuple[str, str]:
+        """The formula and the numbers as LaTeX."""
+        return render_latex(self.expression), render_latex(self.numbers)
+
     def text(self) -> str:
-        return f"{self.rule} = {render_text(self.numbers)} = {format_number(self.value)}"
+        return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -311,20 +319,23 @@ class BackwardStep:
     value: float
     node: Value | None = field(default=None, repr=False, compare=False)  # the node ``of`` names
 
-    @property
-    def formula(self) -> ast.expr:
-        return _sum([t.formula for t in self.terms])
-
-    @property
-    def numbers(self) -> ast.expr:
-        return _sum([t.numbers for t in self.terms])
-
+    # Terms are products, so joining them with " + " needs no parentheses; joining text
+    # (not nesting trees) keeps a leaf used 5,000 times from recursing 5,000 levels deep.
     @property
     def rule(self) -> str:
-        return f"{self.name} = {render_text(self.formula)}"
+        return f"{self.name} = " + " + ".join(render_text(t.formula) for t in self.terms)
+
+    @property
+    def numbers_text(self) -> str:
+        return " + ".join(render_text(t.numbers) for t in self.terms)
+
+    def latex(self) -> tuple[str, str]:
+        """The formula and the numbers as LaTeX."""
+        formula = " + ".join(render_latex(t.formula) for t in self.terms)
+        return formula, " + ".join(render_latex(t.numbers) for t in self.terms)
 
     def text(self) -> str:
-        return f"{self.rule} = {render_text(self.numbers)} = {format_number(self.value)}"
+        return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -356,9 +367,9 @@ class Derivation:
 
     def text(self) -> str:
         out = ["forward:" if self.forward else "forward: (no gates)"]
-        out += _columns([(s.rule, render_text(s.numbers), format_number(s.value)) for s in self.forward])
+        out += _columns([(s.rule, s.numbers_text, format_number(s.value)) for s in self.forward])
         out.append(f"backward ({self.seed_name} = {format_number(self.seed)}):")
-        rows = [(s.rule, render_text(s.numbers), format_number(s.value)) for s in self.backward]
+        rows = [(s.rule, s.numbers_text, format_number(s.value)) for s in self.backward]
         notes = [f"  <- {len(s.terms)} paths add up" if len(s.terms) > 1 else "" for s in self.backward]
         out += [line + note for line, note in zip(_columns(rows), notes)]
         return "\n".join(out)
@@ -368,9 +379,7 @@ class Derivation:
 
     def markdown(self) -> str:
         out = ["**Forward**", "", "| step | numbers | value |", "|---|---|---:|"]
-        out += [
-            f"| `{s.rule}` | `{render_text(s.numbers)}` | {format_number(s.value)} |" for s in self.forward
-        ]
+        out += [f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |" for s in self.forward]
         out += [
             "",
             f"**Backward** (`{self.seed_name} = {format_number(self.seed)}`)",
@@ -379,7 +388,7 @@ class Derivation:
             "|---|---|---:|",
         ]
         for s in self.backward:
-            out.append(f"| `{s.rule}` | `{render_text(s.numbers)}` | {format_number(s.value)} |")
+            out.append(f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |")
         return "\n".join(out)
 
     def _repr_markdown_(self) -> str:
@@ -389,22 +398,15 @@ class Derivation:
         """An ``align*`` block (amsmath; Beamer loads it) ready to paste into a slide."""
         rows = []
         for s in self.forward:
-            rows.append(
-                rf"{latex_name(s.name)} &= {render_latex(s.expression)}"
-                rf" = {render_latex(s.numbers)} = {_latex_number(s.value)}"
-            )
-        seed = latex_name(self.seed_name)
-        rows.append(rf"{seed} &= {_latex_number(self.seed)}")
-        for s in self.backward:
-            formula, numbers = render_latex(s.formula), render_latex(s.numbers)
+            formula, numbers = s.latex()
             rows.append(rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}")
-        if self.forward:
-            rows[len(self.forward) - 1] += r" \\[6pt]"  # a gap between the passes
-            body = [
-                r + (r" \\" if i < len(rows) - 1 and not r.endswith("]") else "") for i, r in enumerate(rows)
-            ]
-        else:
-            body = [r + (r" \\" if i < len(rows) - 1 else "") for i, r in enumerate(rows)]
+        gap = len(rows) - 1  # the last forward row: a gap follows it
+        rows.append(rf"{latex_name(self.seed_name)} &= {_latex_number(self.seed)}")
+        for s in self.backward:
+            formula, numbers = s.latex()
+            rows.append(rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}")
+        ends = [r" \\[6pt]" if i == gap else r" \\" if i < len(rows) - 1 else "" for i in range(len(rows))]
+        body = [row + end for row, end in zip(rows, ends)]
         return "\n".join([r"\begin{align*}", *body, r"\end{align*}"])
 
 
@@ -418,6 +420,7 @@ def _columns(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+MAX_FOLDED = 8  # gates written on one line when sums are folded
 
 
 def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value, str], set[Value]]:
@@ -443,11 +446,17 @@ def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value
             constants.add(node)
     folded: set[Value] = set()
     if inline_sums:
+        # A line holds at most MAX_FOLDED gates: a sum of 5,000 terms is written in
+        # readable pieces (and nothing downstream recurses 5,000 levels deep).
+        size: dict[Value, int] = {}
         for node in order:
-            if node.gate is None or node is root or node.label or uses[node] != 1 or node in constants:
+            if node.gate is None:
+                continue
+            size[node] = 1 + sum(size[p] for p in node.parents if p in folded)
+            if node is root or node.label or uses[node] != 1 or node in constants:
                 continue
             user, i = consumer[node]
-            if user.gate.local[i] == "1":
+            if user.gate.local[i] == "1" and size[node] < MAX_FOLDED:
                 folded.add(node)
 
     names: dict[Value, str] = {}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autograd_gates import Value, explain, maximum
 from autograd_gates.gates import gate_examples
-from autograd_gates.trace import Derivation, format_number, render_text
+from autograd_gates.trace import MAX_FOLDED, Derivation, format_number, render_text
 from autograd_gates.value import _binary, _unary
 
 
@@ -381,3 +381,17 @@ def test_trace_numbers_match_backward(circuit: tuple[Value, list[Value]], inline
     for step in d.backward:
         assert step.value == pytest.approx(step.node.grad, rel=1e-9, abs=1e-12)
         assert step.value == pytest.approx(math.fsum(t.value for t in step.terms), rel=1e-9, abs=1e-12)
+
+
+def test_long_sums_are_cut_into_lines_and_need_no_recursion() -> None:
+    (a,) = leaves(a=1)
+    x = a
+    for _ in range(3000):
+        x = x + a
+    d = explain(x)
+    assert d.gradients == {"a": 3001.0}
+    assert all(len(step.gates) <= MAX_FOLDED for step in d.forward)
+    assert d.forward[0].rule == "x1 = " + " + ".join(["a"] * 9)
+    da = d.backward[-1]
+    assert da.of == "a" and len(da.terms) == 3001 and da.value == 3001.0
+    assert d.latex().count(r"\\") == len(d.forward) + len(d.backward)  # every row rendered
