@@ -161,6 +161,7 @@ def test_to_graphviz_keeps_the_source() -> None:
 # -- finding the renderer -----------------------------------------------------------------------
 
 
+@pytest.mark.skipif(os.name != "posix", reason="runs Python with a minimal POSIX environment")
 def test_graphviz_pure_is_found_without_an_activated_venv() -> None:
     # PATH without this interpreter's scripts folder, as in a Jupyter kernel of an unactivated venv
     code = (
