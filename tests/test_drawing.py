@@ -320,3 +320,10 @@ console.log(JSON.stringify([current, el("counter").textContent, el("row-v0/grad"
     assert formula == steps[-1]["formula"] == "db = a * dx1 = 2 * 32 = 64"
     assert grad_a == "-96"
     assert classes == [[], ["hl-target"], ["hl-upstream"], ["hl-gate"], [], ["now"]]
+
+
+def test_ipython_displays_the_svg() -> None:
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    shell = interactiveshell.InteractiveShell.instance()
+    data, _ = shell.display_formatter.format(draw_dot(slides_circuit()[0]))
+    assert "grad &#45;96" in data["image/svg+xml"]  # Graphviz writes "-" as an entity
