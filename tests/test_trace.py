@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from autograd_gates import Value, explain, maximum
 from autograd_gates.gates import gate_examples
 from autograd_gates.trace import MAX_FOLDED, Derivation, format_number, render_text
-from autograd_gates.value import _binary, _unary
+from autograd_gates.value import apply_gate
 
 
 def leaves(**values: float) -> list[Value]:
@@ -210,7 +210,7 @@ def _same_formula(left: str, right: str) -> bool:
 @pytest.mark.parametrize("gate", gate_examples(), ids=lambda g: f"{g.name}{g.exponent or ''}")
 def test_every_gate_is_written_with_its_table_rule(gate) -> None:
     a, b = Value(2.0, "a"), Value(3.0, "b")
-    node = _binary(gate, a, b) if gate.arity == 2 else _unary(gate, a)
+    node = apply_gate(gate, *(a, b)[: gate.arity])
     d = explain(node)
     (forward,) = d.forward
     assert forward.rule.startswith("x = ")
