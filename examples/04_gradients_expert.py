@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from _support import heading, parse_args
+from _support import heading, parse_args, shrink_png
 
 from autograd_gates import Value, draw_dot, explain, maximum, numerical_grad
 
@@ -71,9 +71,11 @@ def draw(root: Value, path: Path) -> str:
     from autograd_gates.drawing import RendererNotFound, RenderError
 
     try:
-        return f"figure: {draw_dot(root).render(path)}"
+        written = draw_dot(root).render(path)
     except (RendererNotFound, RenderError) as exc:  # no Graphviz program: the trace shows it all
         return f"no drawing ({type(exc).__name__}): {exc}"
+    shrink_png(written)
+    return f"figure: {written}"
 
 
 def main() -> None:
