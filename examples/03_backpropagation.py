@@ -186,7 +186,7 @@ def main() -> None:
     ax.set_yscale("log")
     ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="lowest possible loss")
     ax.set_title(f"A sigmoid neuron with {n_params} parameters: four strategies, one budget")
-    ax.legend()
+    ax.legend(loc="upper right", fontsize=8)
     save(fig, args.out, "backprop_strategies.png")
 
 

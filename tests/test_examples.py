@@ -216,8 +216,10 @@ def test_docs_figures_exist_and_come_from_the_examples(runs) -> None:
     unused = sorted(committed - referenced)
     assert not unused, f"figures no page shows (delete them): {unused}"
     produced = {name for _, figures in EXPECTED.values() for name in figures}
-    _, drawings = runs("04_gradients_expert.py")  # the circuit drawings, if a renderer was found
+    drawn, drawings = runs("04_gradients_expert.py")  # the circuit drawings, if a renderer was found
     produced |= {p.name for p in drawings.glob("circuit_*.png")}
+    if "no drawing" in drawn.stdout:  # no Graphviz renderer on this platform: cannot redraw them here
+        produced |= {name for name in committed if name.startswith("circuit_")}
     strays = sorted(committed - produced)
     assert not strays, f"figures no example writes: {strays}"
     for name in committed:
