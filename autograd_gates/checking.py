@@ -13,10 +13,11 @@ three verdicts:
 * ``inconclusive`` -- the numerical derivative cannot be trusted: a kink or tie inside the
   stencil (relu at 0, a max tie) whose one-sided slopes differ, a domain edge (a gate
   refuses a stencil point), a graph that changes shape, or an estimate too noisy to judge
-  (``error > noise_rtol * max(|a|, |n|) + atol``).
+  (``error > noise_rtol * |n| + atol``).
 
 The report's outcome is ``fail`` if any input fails, else ``inconclusive`` if any input is,
-else ``pass``. When it is not ``pass``, the checker looks for the **suspect gate**:
+else ``pass`` -- and ``fail`` whenever the search below finds a wrong gate in the circuit,
+even if its errors cancel in ``f`` or no input could be judged. The **suspect gate**:
 
 1. each node's local rule, in topological order: ``gate.partials`` against a numerical
    derivative of ``gate.forward`` at the node's operands;
@@ -59,6 +60,7 @@ __all__ = [
     "InputCheck",
     "Suspect",
     "find_suspect",
+    "check_local_rules",
 ]
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
@@ -82,7 +84,7 @@ class Tolerance:
             return INCONCLUSIVE, math.nan
         n, error = estimate.value, estimate.error
         allowed = self.allowed(a, n, error)
-        if error > self.noise_rtol * max(abs(a), abs(n)) + self.atol:
+        if error > self.noise_rtol * abs(n) + self.atol:  # |n|, not max(|a|, |n|): a wild a proves nothing
             return INCONCLUSIVE, allowed
         if abs(a - n) <= allowed:
             return PASS, allowed
@@ -186,6 +188,7 @@ def gradcheck(
     labels: Sequence[str] = (),
     raise_exception: bool = True,
     find_suspects: bool = True,
+    check_rules: bool = True,
 ) -> GradcheckReport:
     """Check ``backward()``'s gradient of ``f`` at ``inputs`` against a numerical one.
 
@@ -196,7 +199,12 @@ def gradcheck(
     Returns a ``GradcheckReport``. With ``raise_exception=True`` (the default) a failure
     raises ``GradcheckError`` (an ``AssertionError``) and an inconclusive check raises
     ``GradcheckInconclusive``; both carry ``.report``. With ``raise_exception=False`` the
-    report is returned whatever the outcome::
+    report is returned whatever the outcome.
+
+    When the outcome is not ``pass`` the report names a suspect gate (``find_suspects``).
+    With ``check_rules`` (the default) every gate's local rule in the circuit is checked even
+    when all inputs agree, and a wrong rule makes the outcome ``fail``: errors of a wrong rule
+    can cancel in ``f``, and the next ``f`` will not be so lucky::
 
         >>> from autograd_gates import gradcheck
         >>> gradcheck(lambda a, b: a * b + a.exp(), [2.0, -1.0]).outcome
@@ -256,6 +264,14 @@ def gradcheck(
     suspect, diagnosis = None, ""
     if outcome != PASS and find_suspects:
         suspect, diagnosis = find_suspect(root, tolerance, rel_step=rel_step)
+        if suspect is not None:
+            outcome = FAIL  # a definite mismatch inside the circuit, even if no input could be judged
+    elif check_rules:
+        # Wrong rules can cancel out in f (a sign flip on every mul of a path with two muls):
+        # the gradient agrees, the circuit is still broken.
+        suspect, _ = check_local_rules(root, tolerance, rel_step=rel_step)
+        if suspect is not None:
+            outcome = FAIL
     report = GradcheckReport(
         outcome=outcome,
         rows=tuple(rows),
@@ -312,17 +328,10 @@ def find_suspect(
     ``diagnosis`` then says what was ruled out.
     """
     tolerance = tolerance or Tolerance()
-    order = topological_order(root)
-    undecided = []
-    for k, node in enumerate(order):
-        gate = node.gate
-        if gate is None:
-            continue
-        found, unsure = _check_local_rule(k, node, tolerance, rel_step)
-        if found is not None:
-            return found, ""
-        undecided.extend(unsure)
-    found = _check_accumulation(order, tolerance, rel_step)
+    found, undecided = check_local_rules(root, tolerance, rel_step=rel_step)
+    if found is not None:
+        return found, ""
+    found = _check_accumulation(topological_order(root), tolerance, rel_step)
     if found is not None:
         return found, ""
     ruled_out = (
@@ -332,6 +341,23 @@ def find_suspect(
     if undecided:
         ruled_out += f" (could not judge: {'; '.join(undecided[:3])})"
     return None, ruled_out + "; if an input still fails, f uses something outside the circuit (.data, floats)"
+
+
+def check_local_rules(
+    root: Value, tolerance: Tolerance | None = None, *, rel_step: float = REL_STEP
+) -> tuple[Suspect | None, list[str]]:
+    """The first node, in topological order, whose gate's local rule disagrees with a numerical
+    derivative of the gate's forward at the node's operands; and the rules it could not judge."""
+    tolerance = tolerance or Tolerance()
+    undecided: list[str] = []
+    for k, node in enumerate(topological_order(root)):
+        if node.gate is None:
+            continue
+        found, unsure = _check_local_rule(k, node, tolerance, rel_step)
+        if found is not None:
+            return found, undecided
+        undecided.extend(unsure)
+    return None, undecided
 
 
 def _check_local_rule(
@@ -511,6 +537,10 @@ def _format_report(report: GradcheckReport) -> str:
     n_unsure = sum(r.verdict == INCONCLUSIVE for r in rows)
     if report.outcome == PASS:
         summary = f"all {len(rows)} input(s) agree"
+    elif report.outcome == FAIL and n_fail == 0 and n_unsure == 0:
+        summary = f"all {len(rows)} input(s) agree, but a gate's local rule is wrong (its errors cancel in f)"
+    elif report.outcome == FAIL and n_fail == 0:
+        summary = f"{n_unsure} of {len(rows)} input(s) could not be judged, but a gate is wrong (see suspect)"
     elif report.outcome == FAIL:
         summary = f"{n_fail} of {len(rows)} input(s) disagree"
     else:

@@ -1,0 +1,193 @@
+"""Tests of the checker itself (HIPS autograd's test_tests idea).
+
+A gradient checker that never fails proves nothing. Here every gate's rule is broken on
+purpose -- off by 1e-4 relative, sign flipped, and ``=`` instead of ``+=`` in the backward
+pass -- and gradcheck must fail *and* name the broken gate. Conversely, no check at a kink
+or a tie (relu(0), max(a, a), abs(0), max ties) may report a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from autograd_gates import GradcheckError, Value, gradcheck
+from autograd_gates import value as value_module
+from autograd_gates.gates import Gate, gate_examples
+from autograd_gates.value import topological_order
+
+# pow with exponent 0 has the partial 0 everywhere: scaling or flipping it changes nothing,
+# so no checker could see the "bug". Every other gate of the table is broken below.
+BREAKABLE = [g for g in gate_examples() if g.exponent != 0]
+
+
+def gate_id(gate: Gate) -> str:
+    return gate.name if gate.exponent is None else f"pow{gate.exponent:g}"
+
+
+def install(monkeypatch: pytest.MonkeyPatch, gate: Gate, broken: Gate) -> None:
+    """Make Value's operators build ``broken`` wherever they would build ``gate``."""
+    if gate.exponent is not None:
+        monkeypatch.setitem(value_module._POW_GATES, gate.exponent, broken)
+        return
+    names = [name for name, obj in vars(value_module).items() if obj is gate]
+    assert names, f"autograd_gates.value holds no global for the {gate.name} gate"
+    for name in names:
+        monkeypatch.setattr(value_module, name, broken)
+
+
+def apply(gate: Gate, a: Value, b: Value) -> Value:
+    """``gate`` applied to a (and b): operator, method, or value.apply_gate.
+
+    Looks the gate up by name in value's globals at call time, so an installed broken copy is used.
+    """
+    if gate.exponent is not None:
+        return a**gate.exponent
+    if gate.arity == 2:
+        ops = {"add": a.__add__, "mul": a.__mul__, "div": a.__truediv__, "pow": a.__pow__}
+        method = ops.get(gate.name) or getattr(a, gate.name, None)
+        return method(b) if method else value_module.apply_gate(gate, a, b)
+    method = getattr(a, gate.name, None)
+    return method() if method else value_module.apply_gate(gate, a)
+
+
+def in_circuit(gate: Gate):
+    """f(a, b): the gate inside a small circuit (tanh alone is a dozen gates)."""
+    return lambda a, b: (apply(gate, a, b) * 0.8).tanh() * 2.0 + a
+
+
+def scaled(gate: Gate, factor: float) -> Gate:
+    rule = gate.partials
+    return dataclasses.replace(gate, partials=lambda *args: tuple(factor * d for d in rule(*args)))
+
+
+POINT = [0.7, 1.3]  # inside every gate's domain, on an active piece of max and relu
+
+
+@pytest.mark.parametrize(
+    ("bug", "factor"), [("off by 1e-4 relative", 1.0 + 1e-4), ("sign flipped", -1.0)], ids=["off", "sign"]
+)
+@pytest.mark.parametrize("gate", BREAKABLE, ids=gate_id)
+def test_a_broken_rule_is_caught_and_named(monkeypatch, gate, bug, factor):
+    f = in_circuit(gate)
+    assert gradcheck(f, POINT).ok  # the intact engine passes
+
+    install(monkeypatch, gate, scaled(gate, factor))
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, POINT)
+    report = caught.value.report
+    assert report.suspect is not None, str(report)
+    assert report.suspect.gate == gate.name
+    assert report.suspect.kind == "local rule"
+    assert f"suspect gate: {gate.name} gate (node #{report.suspect.node}" in str(report)
+
+
+def assigning_backward(gate_name: str):
+    """Value.backward with ``=`` instead of ``+=`` for the operands of one gate."""
+
+    def backward(self: Value, seed: float = 1.0) -> None:
+        order = topological_order(self, reset_intermediates=True)
+        self.grad += seed
+        for node in reversed(order):
+            if node.gate is None:
+                continue
+            partials = node.gate.partials(*(p.data for p in node.parents), node.data)
+            for parent, d in zip(node.parents, partials):
+                if node.gate.name == gate_name:
+                    parent.grad = d * node.grad  # the bug
+                else:
+                    parent.grad += d * node.grad
+
+    return backward
+
+
+def reused(gate: Gate):
+    """f(a) where a feeds the gate and another use that backward reaches first."""
+    if gate.arity == 2:
+        return lambda a: apply(gate, a, a)  # both operands are a
+    return lambda a: a * apply(gate, a, a)  # mul adds into a.grad, then the gate overwrites it
+
+
+@pytest.mark.parametrize("gate", BREAKABLE, ids=gate_id)
+def test_assignment_instead_of_accumulation_is_caught_and_named(monkeypatch, gate):
+    f = reused(gate)
+    assert gradcheck(f, [0.7]).ok
+
+    monkeypatch.setattr(Value, "backward", assigning_backward(gate.name))
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [0.7])
+    report = caught.value.report
+    assert report.suspect is not None, str(report)
+    assert report.suspect.gate == gate.name
+    assert report.suspect.kind == "accumulation"
+    assert "assigns (=) its gradient" in report.suspect.message
+
+
+def test_accumulation_bug_deep_in_a_shared_subexpression(monkeypatch):
+    # s = a * b feeds a mul, an exp and an add; only the mul gate assigns, and backward
+    # reaches that mul last (it sits in the first operand of the root).
+    def f(a, b):
+        s = a * b
+        return (s * 3.0).tanh() + s.exp() / (s + 2.0)
+
+    assert gradcheck(f, [0.4, -0.9]).ok
+    monkeypatch.setattr(Value, "backward", assigning_backward("mul"))
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [0.4, -0.9])
+    suspect = caught.value.report.suspect
+    assert suspect is not None and suspect.gate == "mul"
+
+
+def test_a_rule_that_raises_is_named(monkeypatch):
+    gate = value_module.LOG
+
+    def exploding(*args):
+        raise RuntimeError("rule broken")
+
+    install(monkeypatch, gate, dataclasses.replace(gate, partials=exploding))
+    report = gradcheck(lambda a: a * 2.0, [0.5])  # no log in the circuit: unaffected
+    assert report.ok
+    with pytest.raises(RuntimeError, match="rule broken"):
+        gradcheck(lambda a: a.log(), [0.5])  # backward itself runs the rule and raises
+
+
+# -- kinks: never a false failure ---------------------------------------------------------------
+
+KINKS = [
+    ("relu(0)", lambda a: a.relu(), [0.0]),
+    ("abs(0)", lambda a: a.abs(), [0.0]),
+    ("max(a, a)", lambda a: a.max(a), [0.3]),
+    ("max tie", lambda a, b: a.max(b), [1.0, 1.0]),
+    ("min tie", lambda a, b: a.min(b), [-2.0, -2.0]),
+    ("max(a, 2 - a) at 1", lambda a: a.max(2.0 - a), [1.0]),
+    ("relu(a) - relu(-a) at 0", lambda a: a.relu() - (-a).relu(), [0.0]),
+    ("relu(a) + relu(a) at 0", lambda a: a.relu() + a.relu(), [0.0]),
+    ("relu(a * a - 1) at 1", lambda a: (a * a - 1.0).relu(), [1.0]),
+    ("abs(a - b) at a == b", lambda a, b: (a - b).abs() * a, [0.5, 0.5]),
+    ("relu(0) times exp", lambda a, b: a.relu() * b.exp(), [0.0, 0.3]),
+    ("a ** 0 at 0", lambda a: a**0, [0.0]),
+    ("sqrt at 0", lambda a: a**0.5, [0.0]),
+    ("sigmoid(0)", lambda a: a.sigmoid(), [0.0]),
+    ("tanh(0)", lambda a: a.tanh(), [0.0]),
+    ("relu(1e-9)", lambda a: a.relu(), [1e-9]),
+    ("max near a tie", lambda a, b: a.max(b), [1.0, 1.0 + 1e-12]),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "xs"), KINKS, ids=[k[0] for k in KINKS])
+def test_no_false_failure_at_a_kink(name, f, xs):
+    report = gradcheck(f, xs, raise_exception=False)
+    assert report.outcome in ("pass", "inconclusive"), str(report)
+
+
+def test_relu_at_zero_is_inconclusive_not_pass_or_fail():
+    report = gradcheck(lambda a: a.relu(), [0.0], raise_exception=False)
+    assert report.outcome == "inconclusive"
+    assert "relu gate" in report.rows[0].note
+
+
+def test_smooth_functions_built_from_max_pass_at_zero():
+    for f, slope in ((lambda a: a.sigmoid(), 0.25), (lambda a: a.tanh(), 1.0), (lambda a: a.max(a), 1.0)):
+        report = gradcheck(f, [0.0])
+        assert report.rows[0].analytic == pytest.approx(slope, rel=1e-15)
