@@ -176,7 +176,10 @@ def test_example_needs_an_output_folder() -> None:
 
 def _quoted_outputs() -> list[tuple[str, str, list[str]]]:
     """(where, example, lines) for every docs block fenced as ```text title="examples/NN_name.py"."""
-    from test_docs import code_blocks  # the same fence parser the docs runner uses
+    try:  # the same fence parser the docs runner uses
+        from test_docs import code_blocks
+    except ImportError:  # tests/ imported as a package
+        from tests.test_docs import code_blocks
 
     quoted = []
     for page in sorted((ROOT / "docs").rglob("*.md")):
