@@ -7,8 +7,12 @@ The convention authors follow (one markdown file = one Python session, blocks ru
 * ```` ```pycon ```` blocks are doctests: ``>>>`` / ``...`` prompts, and the shown output must match
   (runs of spaces compare equal, so column alignment is free; ``...`` in the output matches
   anything, as doctest's ELLIPSIS; a traceback is checked by its last line, as in doctest).
+* ```` ```text title="examples/NN_name.py" ```` blocks quote an example's output; tests/test_examples.py
+  checks that the example prints every line.
 * Other fences are shown, not run, and must name one of ``SHOWN_ONLY`` (``bash``, ``text``, ``dot``,
   ...). A fence without a language, or with an unknown one, fails: label it.
+
+docs/writing-docs.md says the same for authors.
 
 Blocks run in a fresh temporary working directory per file, with matplotlib on its headless backend,
 so a block may write files (a drawing, a figure) without touching the tree.
@@ -29,7 +33,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = {"python", "py"}
 DOCTESTED = {"pycon"}
-SHOWN_ONLY = {"bash", "sh", "console", "shell", "text", "dot", "toml", "yaml", "json", "ini", "diff"}
+SHOWN_ONLY = {
+    *("bash", "sh", "console", "shell"),
+    *("text", "dot", "toml", "yaml", "json", "ini", "diff", "markdown"),
+}
 DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE  # column alignment is not content
 
 _FENCE = re.compile(r"^(?P<indent>[ ]{0,12})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
