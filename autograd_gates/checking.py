@@ -372,29 +372,42 @@ def _check_local_rule(
         return Suspect(
             gate.name, k, "local rule", f"{gate.name} gate (node #{k}): its rule raised {exc!r}"
         ), []
-    unsure = []
-    for j, name in enumerate(gate.operands):
+    shown = ", ".join(f"{o} = {v!r}" for o, v in zip(gate.operands, ops))
 
-        def forward(t: float, j: int = j) -> Probe:
-            moved = [t if m == j else v for m, v in enumerate(ops)]
-            piece = gate.piece(*moved) if gate.piece is not None else None
-            return Probe(gate.forward(*moved), (gate,), (piece,), (tuple(moved),))
+    def probe(moved: list[float]) -> Probe:
+        piece = gate.piece(*moved) if gate.piece is not None else None
+        return Probe(gate.forward(*moved), (gate,), (piece,), (tuple(moved),))
 
-        base = forward(ops[j])
-        estimate = estimate_derivative(forward, ops[j], base, what=name, rel_step=rel_step)
-        verdict, allowed = tolerance.judge(partials[j], estimate)
+    # One direction per operand; then, if one of those sat on a kink, both operands together:
+    # along (1, 1) a tie stays a tie (max(a, a) is smooth), so the rule's sum da + db is judged.
+    directions = [
+        (f"d{name}", partials[j], [int(m == j) for m in range(len(ops))])
+        for j, name in enumerate(gate.operands)
+    ]
+    unsure: list[str] = []
+    for what, analytic, direction in directions + [("da + db", sum(partials), [1] * len(ops))]:
+        if what == "da + db" and (len(ops) < 2 or not unsure):
+            break
+
+        def along(t: float, direction: list[int] = direction) -> Probe:
+            return probe([v + d * t for v, d in zip(ops, direction)])
+
+        scale = max(abs(v) for v, d in zip(ops, direction) if d)
+        estimate = estimate_derivative(
+            along, 0.0, along(0.0), what=what[1:], rel_step=rel_step * max(1.0, scale)
+        )
+        verdict, allowed = tolerance.judge(analytic, estimate)
         if verdict == FAIL:
-            shown = ", ".join(f"{o} = {v!r}" for o, v in zip(gate.operands, ops))
             message = (
-                f"{gate.name} gate (node #{k}, {shown}): its local rule gives d{name} = "
-                f"{partials[j]:.12g} * dx, but a numerical derivative of its forward gives "
+                f"{gate.name} gate (node #{k}, {shown}): its local rule gives {what} = "
+                f"{analytic:.12g} * dx, but a numerical derivative of its forward gives "
                 f"{estimate.value:.12g} ± {estimate.error:.1e} "
-                f"({hint(partials[j], estimate.value, allowed)}); "
+                f"({hint(analytic, estimate.value, allowed)}); "
                 f"rule: {gate.rule}"
             )
             return Suspect(gate.name, k, "local rule", message), []
         if verdict == INCONCLUSIVE:
-            unsure.append(f"{gate.name} #{k} d{name}")
+            unsure.append(f"{gate.name} #{k} {what}")
     return None, unsure
 
 
