@@ -509,7 +509,8 @@ def _describe(f: Callable[..., object]) -> str:
         return description
     name = getattr(f, "__qualname__", None) or type(f).__name__
     try:
-        where = f"{inspect.getsourcefile(f)}:{inspect.getsourcelines(f)[1]}"  # type: ignore[arg-type]
+        source = inspect.getsourcefile(f)  # type: ignore[arg-type]
+        where = f"{source}:{inspect.getsourcelines(f)[1]}" if source and not source.startswith("<") else ""
     except (TypeError, OSError):
         where = ""
     return f"{name} ({where})" if where else name
