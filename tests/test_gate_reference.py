@@ -11,7 +11,7 @@ import pytest
 from autograd_gates import Value
 from autograd_gates.gates import GATES, gate_examples, pow_gate
 from autograd_gates.reference import gate_section, kink_points, main, render, sample_operands, value_syntax
-from autograd_gates.value import _binary, _unary
+from autograd_gates.value import apply_gate
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "docs" / "gates.md"
@@ -65,7 +65,7 @@ def _apply(gate, leaves):
     if method is not None:
         return method()
     # A gate without a Value method yet (a new table entry): apply it through the engine directly.
-    return _unary(gate, a) if gate.arity == 1 else _binary(gate, a, leaves[1])
+    return apply_gate(gate, *leaves)
 
 
 def test_conventions_at_kinks_are_the_documented_ones() -> None:
