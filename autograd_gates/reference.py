@@ -110,7 +110,8 @@ def value_syntax(gate: Gate) -> str:
         return _SYNTAX[gate.name]
     if gate.arity == 1 and callable(getattr(Value, gate.name, None)):
         return f"`a.{gate.name}()`"
-    return "(see the gate table, `autograd_gates.gates.GATES`)"
+    operands = ", ".join(gate.operands)
+    return f"`apply_gate(GATES[{gate.name!r}], {operands})`"
 
 
 def _title(gate: Gate) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograd_gates import Value
-from autograd_gates.gates import GATES, gate_examples, pow_gate
+from autograd_gates.gates import GATES, Gate, gate_examples, pow_gate
 from autograd_gates.reference import gate_section, kink_points, main, render, sample_operands, value_syntax
 from autograd_gates.value import apply_gate
 
@@ -80,6 +80,22 @@ def test_conventions_at_kinks_are_the_documented_ones() -> None:
 def test_value_syntax_of_number_exponents() -> None:
     assert value_syntax(pow_gate(2)) == "`a ** 2`"
     assert value_syntax(pow_gate(-0.5)) == "`a ** (-0.5)`"
+
+
+def test_a_gate_without_a_method_is_reached_through_apply_gate() -> None:
+    new_gate = Gate(
+        name="hypot_like",
+        symbol="h",
+        expr="a * a + b * b",
+        forward=lambda a, b: a * a + b * b,
+        partials=lambda a, b, x: (2 * a, 2 * b),
+        local=("2 * a", "2 * b"),
+        domain="all real a, b",
+    )
+    assert value_syntax(new_gate) == "`apply_gate(GATES['hypot_like'], a, b)`"
+    section = gate_section(new_gate)
+    assert "| `a` | `da = 2 * a * dx` | 4 | 4 |" in section  # at a = 2, b = -3
+    assert "none needed" in section
 
 
 def test_check_mode_reports_a_stale_file(tmp_path, capsys) -> None:
