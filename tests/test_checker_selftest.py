@@ -14,6 +14,7 @@ import pytest
 
 from autograd_gates import GradcheckError, Value, gradcheck
 from autograd_gates import value as value_module
+from autograd_gates.checking import find_suspect
 from autograd_gates.gates import Gate, gate_examples
 from autograd_gates.value import topological_order
 
@@ -145,11 +146,20 @@ def test_a_rule_that_raises_is_named(monkeypatch):
     def exploding(*args):
         raise RuntimeError("rule broken")
 
-    install(monkeypatch, gate, dataclasses.replace(gate, partials=exploding))
-    report = gradcheck(lambda a: a * 2.0, [0.5])  # no log in the circuit: unaffected
-    assert report.ok
+    broken = dataclasses.replace(gate, partials=exploding)
+    install(monkeypatch, gate, broken)
+    assert gradcheck(lambda a: a * 2.0, [0.5]).ok  # no log in the circuit: unaffected
     with pytest.raises(RuntimeError, match="rule broken"):
         gradcheck(lambda a: a.log(), [0.5])  # backward itself runs the rule and raises
+
+    # The suspect search, run on a circuit whose backward already happened, names the gate.
+    monkeypatch.setattr(value_module, "LOG", gate)
+    root = (Value(0.5).log() * 3.0).exp()
+    root.backward()
+    root.parents[0].parents[0].gate = broken
+    suspect, _ = find_suspect(root)
+    assert suspect is not None and suspect.gate == "log"
+    assert "its rule raised RuntimeError('rule broken')" in suspect.message
 
 
 # -- kinks: never a false failure ---------------------------------------------------------------
