@@ -135,6 +135,8 @@ def test_strategies_generate_every_operation_and_sharing(data):
     assert all(n.op in ("var", "const", op) for n in expr.nodes())
 
 
+# find() prints the strategy's repr, which for a recursive strategy is long; the length is no problem.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 def test_strategies_can_find_shared_subexpressions():
     from hypothesis import find
 
