@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
 
 from .errors import DomainError, GateDomainError, GateOverflowError, GateZeroDivisionError
 from .gates import GATES, OPERAND_NAMES, Gate, pow_gate
@@ -183,7 +182,7 @@ class Value:
             node.grad = 0.0
 
 
-_POW_GATES: dict[object, Gate] = {}
+_POW_GATES: dict[object, Gate] = {}  # a faster front to pow_gate's cache, for int and float exponents
 _DONE = object()  # stack marker: the node below it has all its operands ordered
 
 
@@ -320,7 +319,3 @@ def minimum(a: Value | float, b: Value | float) -> Value:
     """``min(a, b) = -max(-a, -b)``."""
     return as_value(a, "min").min(b)
 
-
-def leaves(root: Value) -> Iterable[Value]:
-    """The leaves ``root`` depends on, in the order they are first reached."""
-    return (node for node in topological_order(root) if node.gate is None)
