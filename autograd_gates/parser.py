@@ -36,12 +36,14 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "CARET_WIDTH",
 ]
 
 MAX_LENGTH = 10_000  # characters in an expression
 MAX_DEPTH = 100  # nested parentheses, calls and unary signs
 MAX_EXPONENT = 1_000  # |k| for a constant exponent in a ** k
 MAX_NUMBER_CHARS = 64  # characters in one number literal
+CARET_WIDTH = 72  # characters of the expression an error shows around the fault
 
 
 class ExpressionError(ValueError):
@@ -55,11 +57,19 @@ class ExpressionError(ValueError):
         super().__init__(self._text())
 
     def caret(self) -> str:
-        """The expression, and under it a caret marking the fault."""
-        shown = self.expression if len(self.expression) <= 200 else self.expression[:200] + "..."
-        line = shown.replace("\n", " ").replace("\t", " ")
-        marks = "^" * min(self.length, max(1, len(line) - self.position))
-        return f"{line}\n{' ' * self.position}{marks}" if self.position <= len(line) else line
+        """The expression, and under it a caret marking the fault.
+
+        A long expression is cut to the ``CARET_WIDTH`` characters around the fault (``...``
+        marks a cut), so the caret stays under it on a terminal line.
+        """
+        line = self.expression.replace("\n", " ").replace("\t", " ")
+        start = max(0, min(self.position - CARET_WIDTH // 2, len(line) - CARET_WIDTH))
+        shown = line[start : start + CARET_WIDTH]
+        before = "..." if start > 0 else ""
+        after = "..." if start + CARET_WIDTH < len(line) else ""
+        at = self.position - start
+        marks = "^" * max(1, min(self.length, len(shown) - at))
+        return f"{before}{shown}{after}\n{' ' * (len(before) + at)}{marks}"
 
     def _text(self) -> str:
         return f"{self.message} (at position {self.position})\n{self.caret()}"
@@ -511,7 +521,7 @@ def parse(text: str) -> Expression:
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters", text[:80], 80)
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
     parser = _Parser(text)
     tree = parser.expression()
     if parser.token.kind != "end":

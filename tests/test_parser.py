@@ -11,7 +11,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd_gates import GateError, Value, maximum, minimum, topological_order
-from autograd_gates.parser import FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse
+from autograd_gates.parser import (
+    CARET_WIDTH,
+    FUNCTIONS,
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    ExpressionError,
+    parse,
+)
 
 
 def build(text: str, **values: float) -> Value:
@@ -137,6 +145,27 @@ def test_errors_point_at_the_fault(text: str, position: int, fragment: str) -> N
     assert expression_line == text
     assert caret_line.startswith(" " * position + "^")
     assert isinstance(err, ValueError)
+
+
+@pytest.mark.parametrize("before", [0, 10, 50, 300, 3000])
+@pytest.mark.parametrize("after", [0, 10, 300])
+def test_the_caret_stays_under_the_fault_in_a_long_expression(before: int, after: int) -> None:
+    text = "a+" * before + "a.b" + "+a" * after
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    err = info.value
+    assert err.position == 2 * before + 1
+    shown, caret_line = err.caret().splitlines()
+    assert len(shown) <= CARET_WIDTH + 6 and shown.strip(".") in text
+    column = caret_line.index("^")
+    assert shown[column] == "." and shown[column - 1 : column + 2] == "a.b"
+    assert shown.startswith("...") == (err.position > CARET_WIDTH // 2)
+
+
+def test_the_length_limit_points_at_the_first_character_too_many() -> None:
+    with pytest.raises(ExpressionError, match="longer than") as info:
+        parse("a+" * MAX_LENGTH + "a")
+    assert info.value.position == MAX_LENGTH
 
 
 def test_gate_errors_keep_their_cause() -> None:
