@@ -86,7 +86,7 @@ def main() -> None:
     for name, (X, y) in (("AND", and_gate()), ("OR", or_gate())):
         for start_name, start in STARTS.items():
             path, errors, _ = train_by_epoch(perceptron_from(start, 0.1), X, y, max_epochs)
-            runs[name, start_name] = path
+            runs[name, start_name] = path, errors
             print(f"{describe(name, errors, path)}   [{start_name}: w1, w2, b = {start}]")
     print("different starting points end on different, but equally correct, separating lines")
 
@@ -104,14 +104,15 @@ def main() -> None:
 
     heading("XOR: not linearly separable")
     X_xor, y_xor = xor_gate()
-    model = perceptron_from(STARTS["start 1"], 0.1)
-    path, errors, accuracies = train_by_epoch(model, X_xor, y_xor, max_epochs)
-    if errors[-1]:
-        print(f"XOR: not converged after {len(errors)} epochs, best accuracy {max(accuracies):.0%}")
+    xor_path, xor_errors, accuracies = train_by_epoch(
+        perceptron_from(STARTS["start 1"], 0.1), X_xor, y_xor, max_epochs
+    )
+    if xor_errors[-1]:
+        print(f"XOR: not converged after {len(xor_errors)} epochs, best accuracy {max(accuracies):.0%}")
     else:
         print("XOR: converged (unexpected!)")
-    print(f"errors per epoch: {errors[:12]}{' ...' if len(errors) > 12 else ''}")
-    rounded = [tuple(round(v, 9) for v in params) for params in path]
+    print(f"errors per epoch: {xor_errors[:12]}{' ...' if len(xor_errors) > 12 else ''}")
+    rounded = [tuple(round(v, 9) for v in params) for params in xor_path]
     period = next((p for p in range(1, len(rounded)) if rounded[-1 - p] == rounded[-1]), None)
     if period is not None:
         first = rounded.index(rounded[-1])
@@ -127,9 +128,9 @@ def main() -> None:
         X, y = and_gate() if name == "AND" else or_gate()
         points(ax, X, y, f"{name}: final line from each starting point")
         for start_name, color in (("start 1", "tab:green"), ("start 2", "tab:purple")):
-            boundary(ax, *runs[name, start_name][0], color=color, linestyle=":", linewidth=1)
-            label = f"{start_name} (dotted: initial)"
-            boundary(ax, *runs[name, start_name][-1], color=color, linewidth=2, label=label)
+            path, _ = runs[name, start_name]
+            boundary(ax, *path[0], color=color, linestyle=":", linewidth=1)
+            boundary(ax, *path[-1], color=color, linewidth=2, label=f"{start_name} (dotted: initial)")
         ax.legend(loc="upper left", fontsize=7)
     fig.text(0.5, 0.01, "step(0) = 1: a point exactly on a line counts as y = 1", ha="center", fontsize=8)
     save(fig, args.out, "perceptron_and_or.png")
@@ -148,13 +149,21 @@ def main() -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
     points(left, X_xor, y_xor, "XOR: every line misclassifies a point")
-    boundary(left, *path[-1], color="tab:green", linewidth=2)
-    for name, (X, y) in (("XOR", (X_xor, y_xor)), ("AND", and_gate()), ("OR", or_gate())):
-        _, errs, _ = train_by_epoch(perceptron_from(STARTS["start 1"], 0.1), X, y, max_epochs)
-        right.plot(range(1, len(errs) + 1), errs, marker="o", markersize=3, label=name)
+    boundary(left, *xor_path[-1], color="tab:green", linewidth=2, label=f"line after epoch {len(xor_errors)}")
+    left.legend(loc="upper left", fontsize=7)
+    shown_epochs = min(40, len(xor_errors))  # by then XOR's weights cycle: later epochs repeat it
+    curves = (
+        ("XOR", xor_errors, 2.5),
+        ("AND", runs["AND", "start 1"][1], 1),
+        ("OR", runs["OR", "start 1"][1], 1),
+    )
+    for name, errors, width in curves:
+        errors = errors[:shown_epochs]
+        right.plot(range(1, len(errors) + 1), errors, marker="o", markersize=3, linewidth=width, label=name)
     right.set_xlabel("epoch")
-    right.set_ylabel("misclassified samples")
-    right.set_title("Errors per epoch")
+    right.set_ylabel("mistakes (= weight updates)")
+    right.set_title(f"Mistakes per epoch, start 1 (first {shown_epochs} epochs)")
+    right.set_yticks(range(5))
     right.legend()
     save(fig, args.out, "perceptron_xor.png")
 
