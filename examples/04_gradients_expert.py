@@ -14,7 +14,11 @@ from pathlib import Path
 
 from _support import heading, parse_args, shrink_png
 
-from autograd_gates import Value, draw_dot, explain, maximum, numerical_grad
+from autograd_gates import Value, draw_dot, explain, maximum, numerical_grad, topological_order
+
+# A circuit deeper than this is drawn top to bottom: left to right it would be too wide for a page
+# (the sigmoid neuron's 7 gates make a 2,900-pixel strip), and a docs page shrinks its text.
+MAX_DEPTH_LEFT_TO_RIGHT = 2
 
 # name, what the slides write, the inputs (label -> value), the expression built from Values
 EXAMPLES: list[tuple[str, str, dict[str, float], Callable[..., Value]]] = [
@@ -66,12 +70,21 @@ def build(inputs: dict[str, float], expression: Callable[..., Value]) -> tuple[V
     return expression(*leaves), leaves
 
 
+def depth(root: Value) -> int:
+    """The number of gates on the longest path from a leaf to ``root``."""
+    depths: dict[Value, int] = {}
+    for node in topological_order(root):
+        depths[node] = 1 + max(depths[p] for p in node.parents) if node.parents else 0
+    return depths[root]
+
+
 def draw(root: Value, path: Path) -> str:
     """Render the circuit (values and gradients) to ``path``, a PNG; or say why it could not."""
     from autograd_gates.drawing import RendererNotFound, RenderError
 
+    rankdir = "LR" if depth(root) <= MAX_DEPTH_LEFT_TO_RIGHT else "TB"
     try:
-        written = draw_dot(root).render(path)
+        written = draw_dot(root, rankdir=rankdir).render(path)
     except (RendererNotFound, RenderError) as exc:  # no Graphviz program: the trace shows it all
         return f"no drawing ({type(exc).__name__}): {exc}"
     shrink_png(written)
