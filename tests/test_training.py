@@ -117,10 +117,10 @@ def test_micrograd_moons_demo_reaches_full_training_accuracy():
     X, y = datasets.moons(100, noise=0.1, seed=0)
     labels = datasets.signed(y)
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
-    # Each step builds ~65,000 nodes. They form no reference cycles, so the cyclic collector frees
-    # nothing here; it only re-scans them, and everything else the test session holds (measured:
-    # 9.5 s with it on, 3.2 s off, in a test session). Pausing it, as benchmarks/README.md shows
-    # for large builds, changes no number.
+    # Each step builds 66,000 nodes. They form no reference cycles, so the cyclic collector frees
+    # nothing; it only re-scans them and everything else the test session holds (measured in a
+    # session of this area's tests: 9.5 s with it on, 3.2 s off). Pausing it, as
+    # benchmarks/README.md shows for large builds, changes no number.
     collecting = gc.isenabled()
     gc.disable()
     try:
