@@ -6,8 +6,8 @@ The language is a small, Python-like whitelist:
 * ``+ - * / **``, unary ``-`` and ``+``, parentheses, with Python's precedence
   (``-a**2`` is ``-(a**2)``, ``a**b**c`` is ``a**(b**c)``);
 * calls to the functions in ``FUNCTIONS``: the gates and activations of this library
-  (``exp log relu sigmoid tanh abs max min maximum minimum``, plus the scalar activations of
-  ``autograd_gates.activations`` when that module is present).
+  (``exp log relu sigmoid tanh abs arctan max min maximum minimum``, and from
+  ``autograd_gates.activations`` ``identity binary_step softplus elu leaky_relu``).
 
 Anything else -- attribute access, other calls, strings, subscripts, a number too large
 for a float, nesting deeper than ``MAX_DEPTH``, more than ``MAX_LENGTH`` characters --
@@ -20,12 +20,12 @@ expression written in Python would.
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
+from . import activations
 from .errors import GateError
 from .value import Value, as_value, maximum, minimum
 
@@ -121,55 +121,32 @@ class Function:
 
     name: str
     call: Callable[..., Value]
-    min_args: int
-    max_args: int
-    doc: str
+    min_args: int = 1
+    max_args: int = 1
 
 
-def _method(name: str) -> Callable[[Value], Value]:
+def _method(name: str) -> Callable[[Value | float], Value]:
     return lambda a: getattr(as_value(a, name), name)()
 
 
-def _functions() -> dict[str, Function]:
-    table = {
-        name: Function(name, _method(name), 1, 1, doc)
-        for name, doc in (
-            ("exp", "exp gate"),
-            ("log", "log gate (natural logarithm)"),
-            ("relu", "relu gate, max(0, a)"),
-            ("sigmoid", "1 / (1 + exp(-a)), from gates"),
-            ("tanh", "2 * sigmoid(2a) - 1, from gates"),
-            ("abs", "max(a, -a), from gates"),
-        )
-    }
-    table["max"] = Function("max", maximum, 2, 2, "max gate")
-    table["min"] = Function("min", minimum, 2, 2, "-max(-a, -b), from gates")
-    # The names autograd_gates exports (and expressions.py prints) for the same two.
-    table["maximum"] = Function("maximum", maximum, 2, 2, "max gate")
-    table["minimum"] = Function("minimum", minimum, 2, 2, "-max(-a, -b), from gates")
-    try:  # written by another module; the language grows with it
-        from . import activations
-    except Exception:  # noqa: BLE001 -- any failure there must not break the parser
-        return table
-    for name in ("identity", "binary_step", "arctan", "softplus", "elu", "leaky_relu"):
-        fn = getattr(activations, name, None)
-        if fn is None or name in table:
-            continue
-        try:
-            params = [
-                p
-                for p in inspect.signature(fn).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            ]
-        except (TypeError, ValueError):
-            continue
-        required = sum(p.default is p.empty for p in params)
-        doc = (inspect.getdoc(fn) or name).splitlines()[0]
-        table[name] = Function(name, fn, max(1, required), max(1, len(params)), doc)
-    return table
+_METHODS = ("exp", "log", "arctan", "relu", "sigmoid", "tanh", "abs")  # Value's, one operand each
 
-
-FUNCTIONS: dict[str, Function] = _functions()
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        *(Function(name, _method(name)) for name in _METHODS),
+        Function("max", maximum, 2, 2),
+        Function("min", minimum, 2, 2),
+        # The names autograd_gates exports (and expressions.py prints) for the same two.
+        Function("maximum", maximum, 2, 2),
+        Function("minimum", minimum, 2, 2),
+        Function("identity", activations.identity),
+        Function("binary_step", activations.binary_step),
+        Function("softplus", activations.softplus),
+        Function("elu", activations.elu, 1, 2),  # elu(a, alpha)
+        Function("leaky_relu", activations.leaky_relu, 1, 2),  # leaky_relu(a, alpha)
+    )
+}
 
 
 # -- tokens ----------------------------------------------------------------------------------
@@ -262,26 +239,24 @@ class _Parser:
             raise self.fail(f"the expression is nested more than {MAX_DEPTH} levels deep")
 
     def expression(self) -> Node:
-        node = self.term()
-        while self.token.kind == "op" and self.token.text in "+-":
-            op = self.token.text
-            self.i += 1
-            right = self.term()
-            node = Binary(node.start, right.end, op, node, right)
-        return node
+        return self.left_to_right(("+", "-"), self.term)
 
     def term(self) -> Node:
-        node = self.unary()
-        while self.token.kind == "op" and self.token.text in ("*", "/"):
+        return self.left_to_right(("*", "/"), self.unary)
+
+    def left_to_right(self, ops: tuple[str, ...], operand: Callable[[], Node]) -> Node:
+        """``operand (op operand)*``, grouped from the left: ``a - b - c`` is ``(a - b) - c``."""
+        node = operand()
+        while self.token.kind == "op" and self.token.text in ops:
             op = self.token.text
             self.i += 1
-            right = self.unary()
+            right = operand()
             node = Binary(node.start, right.end, op, node, right)
         return node
 
     def unary(self) -> Node:
         token = self.token
-        if token.kind == "op" and token.text in "+-" and token.text:
+        if token.kind == "op" and token.text in ("+", "-"):
             self.i += 1
             self.nested()
             operand = self.unary()
@@ -323,7 +298,7 @@ class _Parser:
             close = self.expect(")", f"to close the '(' at position {token.start}")
             self.depth -= 1
             self.after_operand()
-            return _with_span(inner, token.start, close.end)
+            return replace(inner, start=token.start, end=close.end)  # the span includes the parentheses
         if token.kind == "end":
             raise self.fail("the expression ends where a number, a name or '(' was expected")
         raise self.fail(f"expected a number, a name or '(', found {token.text!r}")
@@ -364,12 +339,6 @@ class _Parser:
             raise self.fail(f"expected an operator (+ - * / **) before {token.text!r}")
 
 
-def _with_span(node: Node, start: int, end: int) -> Node:
-    fields = {k: getattr(node, k) for k in node.__dataclass_fields__}
-    fields.update(start=start, end=end)
-    return type(node)(**fields)
-
-
 # -- the parsed expression --------------------------------------------------------------------
 
 
@@ -382,19 +351,7 @@ class Expression:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        found: dict[str, None] = {}
-        stack = [self.tree]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Name):
-                found.setdefault(node.id, None)
-            elif isinstance(node, Unary):
-                stack.append(node.operand)
-            elif isinstance(node, Binary):
-                stack += [node.right, node.left]
-            elif isinstance(node, Call):
-                stack += reversed(node.args)
-        return tuple(found)
+        return tuple(dict.fromkeys(node.id for node in _names(self.tree)))
 
     def build(self, values: Mapping[str, Value | float]) -> Value:
         """The circuit: each name becomes ``values[name]`` (a number becomes ``Value(n, name)``).
@@ -406,7 +363,7 @@ class Expression:
         leaves: dict[str, Value] = {}
         for name in self.variables:
             if name not in values:
-                node = _first_use(self.tree, name)
+                node = next(node for node in _names(self.tree) if node.id == name)
                 raise ExpressionError(f"no value for {name!r}", self.text, node.start, len(name))
             given = values[name]
             leaves[name] = given if isinstance(given, Value) else Value(given, name)
@@ -482,19 +439,14 @@ _OPERATORS: dict[str, Callable[[Value | float, Value | float], Value]] = {
 }
 
 
-def _first_use(tree: Node, name: str) -> Node:
+def _names(tree: Node) -> Iterator[Name]:
+    """The names in ``tree``, left to right (iterative: a long sum is a deep tree)."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, Name) and node.id == name:
-            return node
-        if isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Binary):
-            stack += [node.right, node.left]
-        elif isinstance(node, Call):
-            stack += reversed(node.args)
-    return tree
+        if isinstance(node, Name):
+            yield node
+        stack += reversed(_children(node))
 
 
 def parse(text: str) -> Expression:

@@ -70,17 +70,17 @@ def test_values_can_be_values() -> None:
 
 
 def test_functions_table_has_the_value_methods_and_the_activations() -> None:
-    for name in ("exp", "log", "relu", "sigmoid", "tanh", "abs", "max", "min"):
-        assert name in FUNCTIONS
-    try:
-        from autograd_gates import activations
-    except Exception:  # noqa: BLE001 -- the table simply lacks them then
-        return
-    for name in ("arctan", "softplus", "elu", "leaky_relu"):
-        if hasattr(activations, name):
-            assert name in FUNCTIONS
-    if "leaky_relu" in FUNCTIONS:
-        assert build("leaky_relu(a, 0.1)", a=-2.0).data == pytest.approx(-0.2)
+    assert set(FUNCTIONS) == {
+        *("exp", "log", "arctan", "relu", "sigmoid", "tanh", "abs"),
+        *("max", "min", "maximum", "minimum"),
+        *("identity", "binary_step", "softplus", "elu", "leaky_relu"),
+    }
+    assert build("leaky_relu(a, 0.1)", a=-2.0).data == pytest.approx(-0.2)
+    assert build("leaky_relu(a)", a=-2.0).data == pytest.approx(-0.02)
+    assert build("elu(a, 2)", a=-1.0).data == pytest.approx(2 * (math.exp(-1) - 1))
+    assert build("arctan(a) + softplus(a) + identity(a) + binary_step(a)", a=0.0).data == pytest.approx(
+        math.log(2) + 1
+    )
 
 
 def test_large_exponents_and_long_literals_are_just_floats() -> None:
