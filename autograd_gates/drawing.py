@@ -30,7 +30,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from .trace import format_number, local_derivative, node_names, render_text
+from .trace import format_number, gate_term, node_names, render_text
 from .value import Value, topological_order
 
 __all__ = [
@@ -147,25 +147,10 @@ def _record_field(text: str) -> str:
 
 
 def _edge_rule(node: Value, index: int) -> str:
-    """``da = b * dx`` / ``= (-3) * 1 = -3``: the gate's local rule with this graph's numbers."""
-    gate = node.gate
-    operand = gate.operands[index]
-    partial = gate.partials(*(p.data for p in node.parents), node.data)[index]
-    numbers = local_derivative(
-        gate, index, tuple(_constant(p.data) for p in node.parents), _constant(node.data)
-    )
-    shown = render_text(numbers)
-    dx = format_number(node.grad, 4)
-    dx = f"({dx})" if node.grad < 0 else dx
-    return (
-        f"d{operand} = {gate.local[index]} * dx\n= {shown} * {dx} = {format_number(partial * node.grad, 4)}"
-    )
-
-
-def _constant(v: float):  # an ast.Constant, without importing ast here for one call
-    from ast import Constant
-
-    return Constant(value=v)
+    """``da = b * dx`` / ``= (-3) * 1 = -3``: the trace's term for this edge, in the gate's own names."""
+    term = gate_term(node, index, "dx", node.grad)
+    numbers = f"{render_text(term.numbers)} = {format_number(term.value)}"
+    return f"d{term.operand} = {render_text(term.formula)}\n= {numbers}"
 
 
 def dot_source(

@@ -42,6 +42,7 @@ __all__ = [
     "ForwardStep",
     "BackwardStep",
     "Term",
+    "gate_term",
     "format_number",
     "circuit_names",
     "node_names",
@@ -255,6 +256,37 @@ def local_derivative(gate: Gate, index: int, operands: tuple[ast.expr, ...], out
 def forward_expression(gate: Gate, operands: tuple[ast.expr, ...]) -> ast.expr:
     """The gate's forward text with its operands replaced (``a * b`` -> ``x1 * d``)."""
     return _substitute(gate.expr, dict(zip(gate.operands, operands)))
+
+
+def gate_term(
+    node: Value,
+    index: int,
+    upstream: str,
+    upstream_value: float,
+    written: tuple[ast.expr, ...] | None = None,
+    numbers: tuple[ast.expr, ...] | None = None,
+) -> Term:
+    """Operand ``index``'s share of the gradient through ``node``'s gate: ``local * upstream``.
+
+    ``written`` and ``numbers`` give the operands, then the output, as the formula and the
+    numbers show them; by default the gate's own names ``a, b, x`` and the graph's values.
+    """
+    gate = node.gate
+    if written is None:
+        written = tuple(ast.Name(id=name) for name in (*gate.operands, "x"))
+    if numbers is None:
+        numbers = tuple(_number(n.data) for n in (*node.parents, node))
+    partial = gate.partials(*(p.data for p in node.parents), node.data)[index]
+    return Term(
+        gate,
+        gate.operands[index],
+        local_derivative(gate, index, written[:-1], written[-1]),
+        local_derivative(gate, index, numbers[:-1], numbers[-1]),
+        upstream,
+        upstream_value,
+        partial * upstream_value,
+        node,
+    )
 
 
 # -- the derivation ----------------------------------------------------------------------------
@@ -502,22 +534,15 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0) -> Deri
     contributions: list[list[tuple[Value, Term]]] = []
 
     def walk(node: Value, upstream: str, upstream_value: float, found: list[tuple[Value, Term]]) -> None:
-        gate = node.gate
-        partials = gate.partials(*(p.data for p in node.parents), node.data)
-        operands = tuple(symbol[p] for p in node.parents)
-        operand_numbers = tuple(numeric[p] for p in node.parents)
+        written = (*(symbol[p] for p in node.parents), symbol[node])
+        numbers = (*(numeric[p] for p in node.parents), numeric[node])
         for i, p in enumerate(node.parents):
-            value = partials[i] * upstream_value
-            if p in folded:  # its own gradient is 1 * upstream: hand the upstream down
-                walk(p, upstream, value, found)
-                continue
-            if p not in names:  # a constant: no gradient to write
-                continue
-            grad[p] = grad.get(p, 0.0) + value
-            local = local_derivative(gate, i, operands, symbol[node])
-            local_numbers = local_derivative(gate, i, operand_numbers, numeric[node])
-            term = Term(gate, gate.operands[i], local, local_numbers, upstream, upstream_value, value, node)
-            found.append((p, term))
+            if p in folded:  # a sum's operand: its gradient is 1 * upstream, so hand the upstream down
+                walk(p, upstream, upstream_value, found)
+            elif p in names:  # (a constant has no gradient to write)
+                term = gate_term(node, i, upstream, upstream_value, written, numbers)
+                grad[p] = grad.get(p, 0.0) + term.value
+                found.append((p, term))
 
     for node in reversed(order):
         if node not in names or node.gate is None:  # leaves, constants and folded nodes

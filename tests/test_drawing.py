@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import autograd_gates
-from autograd_gates import Value, draw_dot
+from autograd_gates import Value, draw_dot, maximum
 from autograd_gates import drawing as drawing_module
 from autograd_gates.drawing import ENV_VAR, Drawing, RendererNotFound, RenderError, find_renderer
 from autograd_gates.stepper import stepper_html, stepper_steps, write_stepper
@@ -81,8 +81,19 @@ def test_every_gate_mode_and_rules_on_edges() -> None:
     x, _ = slides_circuit()
     source = draw_dot(x, inline_sums=False, show_rules=True).source
     assert 'label="{ x1 | data -6 | grad 32 }"' in source
-    assert r'label="da = b * dx\n= -3 * 32 = -96"' in source
+    # the same term as the trace's line "da = b * dx1 = (-3) * 32 = -96", in the gate's own names
+    assert r'label="da = b * dx\n= (-3) * 32 = -96"' in source
     assert r'label="da = 2 * a * dx\n= 2 * (-8) * 1 = -16"' in source
+
+
+def test_a_conditional_rule_on_an_edge_keeps_its_parentheses() -> None:
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    x = maximum(a, b)
+    x.backward()
+    source = draw_dot(x, show_rules=True).source
+    rule = "(1 if b > a else 1 / 2 if a == b else 0) * dx"
+    numbers = "(1 if 3 > 2 else 1 / 2 if 2 == 3 else 0) * 1 = 1"
+    assert f'label="db = {rule}\\n= {numbers}"' in source
 
 
 def test_constants_and_special_characters() -> None:
