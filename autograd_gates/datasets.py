@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .arguments import count, finite_number
+
 __all__ = ["and_gate", "or_gate", "xor_gate", "blobs", "moons", "circles", "noisy_line", "signed"]
 
 _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -36,18 +38,6 @@ def xor_gate() -> tuple[np.ndarray, np.ndarray]:
     return _truth_table([0, 1, 1, 0])
 
 
-def _check_count(n_samples: int, minimum: int = 1) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < minimum:
-        raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples!r}")
-    return int(n_samples)
-
-
-def _check_scale(x: float, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
-    return float(x)
-
-
 def blobs(
     n_samples: int = 100, distance: float = 4.0, spread: float = 1.0, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -58,9 +48,9 @@ def blobs(
     about 98% of points lie on their side of the line ``x1 + x2 = 0``; for a set that is
     separable for certain, use a larger ``distance`` (e.g. 8). Labels alternate 0, 1, ...
     """
-    n = _check_count(n_samples, 2)
-    distance = _check_scale(distance, "distance")
-    spread = _check_scale(spread, "spread")
+    n = count(n_samples, "n_samples", minimum=2)
+    distance = finite_number(distance, "distance", low=0.0)
+    spread = finite_number(spread, "spread", low=0.0)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     centre = (distance / 2) / math.sqrt(2)
@@ -75,8 +65,8 @@ def moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.n
     circle centred at (1, 0.5). Points are evenly spaced along each arc (the first
     ``ceil(n/2)`` samples label 0), then Gaussian ``noise`` is added.
     """
-    n = _check_count(n_samples, 2)
-    noise = _check_scale(noise, "noise")
+    n = count(n_samples, "n_samples", minimum=2)
+    noise = finite_number(noise, "noise", low=0.0)
     rng = np.random.default_rng(seed)
     n_upper = (n + 1) // 2
     n_lower = n - n_upper
@@ -96,10 +86,9 @@ def circles(
 
     Not linearly separable; separable by the radius. ``0 < factor < 1``.
     """
-    n = _check_count(n_samples, 2)
-    noise = _check_scale(noise, "noise")
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must lie in (0, 1), got {factor!r}")
+    n = count(n_samples, "n_samples", minimum=2)
+    noise = finite_number(noise, "noise", low=0.0)
+    factor = finite_number(factor, "factor", low=0.0, low_open=True, high=1.0, high_open=True)
     rng = np.random.default_rng(seed)
     n_outer = (n + 1) // 2
     n_inner = n - n_outer
@@ -125,11 +114,12 @@ def noisy_line(
 
     ``X`` has shape ``(n_samples, 1)``.
     """
-    n = _check_count(n_samples, 1)
-    noise = _check_scale(noise, "noise")
-    for name, v in (("slope", slope), ("intercept", intercept), ("low", low), ("high", high)):
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {v!r}")
+    n = count(n_samples, "n_samples")
+    noise = finite_number(noise, "noise", low=0.0)
+    slope = finite_number(slope, "slope")
+    intercept = finite_number(intercept, "intercept")
+    low = finite_number(low, "low")
+    high = finite_number(high, "high")
     if not low < high:
         raise ValueError(f"low must be below high, got low={low!r}, high={high!r}")
     rng = np.random.default_rng(seed)

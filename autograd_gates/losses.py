@@ -23,6 +23,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 from .activations import logsumexp, softplus
+from .arguments import finite_number
 from .value import Value, as_value
 
 __all__ = [
@@ -160,8 +161,7 @@ def binary_cross_entropy(
 
     Targets may be soft (any number in ``[0, 1]``); probabilities must lie in ``[0, 1]``.
     """
-    if not 0.0 < clip < 0.5:
-        raise ValueError(f"clip must lie in (0, 0.5), got {clip!r}")
+    clip = finite_number(clip, "clip", low=0.0, low_open=True, high=0.5, high_open=True)
     targets = _targets(y)
     _check_unit_interval(targets, "y")
     probs = _outputs(probabilities, len(targets), "probabilities")
@@ -243,17 +243,11 @@ def hinge(y: Sequence[Number] | Number, scores: Sequence[Value | Number] | Value
 
 def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
     """Weight decay ``alpha * sum_p p^2`` (micrograd's demo: ``alpha = 1e-4``); ``d/dp = 2 * alpha * p``."""
-    if (
-        isinstance(alpha, bool)
-        or not isinstance(alpha, numbers.Real)
-        or not math.isfinite(alpha)
-        or alpha < 0
-    ):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    alpha = finite_number(alpha, "alpha", low=0.0)
     params = list(parameters)
     if not params:
         raise ValueError("parameters is empty: there is nothing to penalise")
     for i, p in enumerate(params):
         if p.__class__ is not Value:
             raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__} {p!r}")
-    return float(alpha) * _total(p * p for p in params)
+    return alpha * _total(p * p for p in params)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from .activations import binary_step, get_activation
+from .arguments import count, finite_number
 from .losses import sum_of_squares
 from .training import ConvergenceWarning, DivergenceWarning, History, as_inputs, as_labels, fit
 from .value import Value, as_value
@@ -81,18 +82,6 @@ def _unique(params: Iterable[Value]) -> list[Value]:
     return out
 
 
-def _positive_int(n: object, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def _rate(lr: object, name: str = "lr") -> float:
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {lr!r}")
-    return float(lr)
-
-
 def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -120,7 +109,7 @@ class Neuron(Module):
         bias: float = 0.0,
         name: str = "",
     ) -> None:
-        self.n_inputs = _positive_int(n_inputs, "n_inputs")
+        self.n_inputs = count(n_inputs, "n_inputs")
         self.activation = get_activation(activation)
         self.activation_name = (
             activation
@@ -165,8 +154,8 @@ class Layer(Module):
         seed: int | np.random.Generator | None = None,
         name: str = "",
     ) -> None:
-        self.n_inputs = _positive_int(n_inputs, "n_inputs")
-        self.n_outputs = _positive_int(n_outputs, "n_outputs")
+        self.n_inputs = count(n_inputs, "n_inputs")
+        self.n_outputs = count(n_outputs, "n_outputs")
         rng = _generator(seed)
         prefix = f"{name}." if name else ""
         self.neurons = [
@@ -205,12 +194,12 @@ class MLP(Module):
         *,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        self.n_inputs = _positive_int(n_inputs, "n_inputs")
+        self.n_inputs = count(n_inputs, "n_inputs")
         if isinstance(sizes, (int, str)) or not isinstance(sizes, Sequence) or len(sizes) == 0:
             raise ValueError(
                 f"sizes must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {sizes!r}"
             )
-        sizes = [_positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+        sizes = [count(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
         for name in (activation, output_activation):
             get_activation(name)  # fail early on a bad name, before any layer is built
         rng = _generator(seed)
@@ -245,9 +234,8 @@ class MLP(Module):
 
 def _initial(n_inputs: int, seed: int | None, init_scale: float) -> tuple[np.ndarray, float]:
     """Small random starting weights and bias, ``N(0, init_scale^2)`` each (0 for ``init_scale=0``)."""
-    if isinstance(init_scale, bool) or not isinstance(init_scale, numbers.Real) or not init_scale >= 0:
-        raise ValueError(f"init_scale must be a finite number >= 0, got {init_scale!r}")
-    draws = init_scale * np.random.default_rng(seed).standard_normal(n_inputs + 1)
+    scale = finite_number(init_scale, "init_scale", low=0.0)
+    draws = scale * np.random.default_rng(seed).standard_normal(n_inputs + 1)
     return draws[:-1], float(draws[-1])
 
 
@@ -257,8 +245,8 @@ class _Linear(Module):
     def __init__(
         self, n_inputs: int, lr: float, seed: int | None, init_scale: float, activation: str
     ) -> None:
-        self.n_inputs = _positive_int(n_inputs, "n_inputs")
-        self.lr = _rate(lr)
+        self.n_inputs = count(n_inputs, "n_inputs")
+        self.lr = finite_number(lr, "lr", low=0.0, low_open=True)
         weights, bias = _initial(self.n_inputs, seed, init_scale)
         self.neuron = Neuron(self.n_inputs, activation, weights=weights, bias=bias)
 
@@ -318,7 +306,7 @@ class Perceptron(_Linear):
         """
         X = as_inputs(X, self.n_inputs)
         y = as_labels(y, X.shape[0], allowed=(0.0, 1.0))
-        epochs = _positive_int(epochs, "epochs")
+        epochs = count(epochs, "epochs")
         rows, targets = X.tolist(), y.tolist()
         w, b, lr = self.neuron.w, self.neuron.b, self.lr
         history: list[int] = []
@@ -416,7 +404,7 @@ class Adaline(_Linear):
         """
         X = as_inputs(X, self.n_inputs)
         y = as_labels(y, X.shape[0])
-        epochs = _positive_int(epochs, "epochs")
+        epochs = count(epochs, "epochs")
         rows, targets = X.tolist(), y.tolist()
         params = self.parameters()
         batches = [(rows, targets)] if self.mode == "batch" else [([r], [t]) for r, t in zip(rows, targets)]

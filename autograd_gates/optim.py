@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 
+from .arguments import finite_number
 from .value import Value
 
 __all__ = ["SGD"]
@@ -42,13 +42,13 @@ class SGD:
                 raise ValueError(
                     f"params[{i}] is the output of a {p.gate.name} gate; parameters must be leaves"
                 )
-        self.lr = _check_number(lr, "lr", low=0.0, low_open=True)
-        self.momentum = _check_number(momentum, "momentum", low=0.0, high=1.0)
+        self.lr = finite_number(lr, "lr", low=0.0, low_open=True)
+        self.momentum = finite_number(momentum, "momentum", low=0.0, high=1.0)
         self._velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
         """Move every parameter by ``-lr * v`` (see the class docstring)."""
-        lr = _check_number(self.lr, "lr", low=0.0, low_open=True)
+        lr = finite_number(self.lr, "lr", low=0.0, low_open=True)  # a schedule may have set it
         for i, p in enumerate(self.params):
             if not math.isfinite(p.grad):
                 name = f" (label {p.label!r})" if p.label else ""
@@ -70,15 +70,3 @@ class SGD:
     def __repr__(self) -> str:
         return f"SGD({len(self.params)} parameters, lr={self.lr!r}, momentum={self.momentum!r})"
 
-
-def _check_number(
-    x: object, name: str, low: float | None = None, high: float | None = None, low_open: bool = False
-) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    x = float(x)
-    if low is not None and (x < low or (low_open and x == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {x!r}")
-    if high is not None and x > high:
-        raise ValueError(f"{name} must be <= {high}, got {x!r}")
-    return x

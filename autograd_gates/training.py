@@ -13,7 +13,6 @@ with errors that name the argument; the models call them before changing anythin
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 import warnings
@@ -24,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import losses
+from .arguments import count, finite_number
 from .optim import SGD
 from .value import Value
 
@@ -288,18 +288,16 @@ def fit(
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"y[{i}] = {y[i]:g} is not a class index (an integer >= 0)")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not math.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    if target_accuracy is not None and not (0.0 < target_accuracy <= 1.0):
-        raise ValueError(f"target_accuracy must lie in (0, 1], got {target_accuracy!r}")
-    if target_accuracy is not None and predict is None:
-        raise ValueError("target_accuracy needs an accuracy: pass predict=, or a classification loss by name")
+    epochs = count(epochs, "epochs")
+    if batch_size is not None:
+        batch_size = count(batch_size, "batch_size")
+    l2 = finite_number(l2, "l2", low=0.0)
+    if target_accuracy is not None:
+        target_accuracy = finite_number(target_accuracy, "target_accuracy", low=0.0, low_open=True, high=1.0)
+        if predict is None:
+            raise ValueError(
+                "target_accuracy needs an accuracy: pass predict=, or a classification loss by name"
+            )
     params = model.parameters()
     if optimizer is None:
         optimizer = SGD(params, lr=lr, momentum=momentum)
@@ -410,8 +408,4 @@ def _n_inputs(model: object) -> int | None:
 
 
 def _check_rate(rate: object, step: int) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate <= 0:
-        raise ValueError(
-            f"lr_schedule({step}) returned {rate!r}; a learning rate must be a finite number > 0"
-        )
-    return float(rate)
+    return finite_number(rate, f"the learning rate lr_schedule({step})", low=0.0, low_open=True)

@@ -332,6 +332,7 @@ def test_adaline_accepts_real_targets_and_refuses_a_bad_epoch_count():
         (lambda: Adaline(2, mode="minibatch"), "mode"),
         (lambda: SigmoidNeuron(0), "n_inputs"),
         (lambda: Perceptron(2, init_scale=-1.0), "init_scale"),
+        (lambda: Adaline(2, init_scale=math.inf), "init_scale must be a finite number >= 0, got inf"),
     ],
 )
 def test_bad_model_arguments(call, message):

@@ -64,9 +64,14 @@ _shared = Value(1.0)
         ([], {"lr": 0.1}, ValueError, "params is empty"),
         ([1.0], {"lr": 0.1}, TypeError, r"params\[0\] must be a Value"),
         ([Value(1.0) + 1.0], {"lr": 0.1}, ValueError, "add gate; parameters must be leaves"),
-        ([Value(1.0)], {"lr": 0.0}, ValueError, "lr must be > 0"),
+        ([Value(1.0)], {"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
         ([_shared, Value(2.0), _shared], {"lr": 0.1}, ValueError, r"params\[2\] is the same Value as"),
-        ([Value(1.0)], {"lr": 0.1, "momentum": 1.5}, ValueError, "momentum must be <= 1"),
+        (
+            [Value(1.0)],
+            {"lr": 0.1, "momentum": 1.5},
+            ValueError,
+            r"momentum must be a finite number in \[0, 1\], got 1.5",
+        ),
     ],
 )
 def test_sgd_bad_arguments(params, kwargs, error, message):
@@ -213,8 +218,16 @@ def test_an_error_mid_training_puts_the_weights_back():
         ([[0.0, 1.0]], [1.0], {"loss": "cosine"}, ValueError, "unknown loss 'cosine'"),
         ([[0.0, 1.0]], [1.0], {"epochs": 0}, ValueError, "epochs"),
         ([[0.0, 1.0]], [1.0], {"batch_size": 0}, ValueError, "batch_size"),
-        ([[0.0, 1.0]], [1.0], {"lr_schedule": lambda k: -1.0}, ValueError, r"lr_schedule\(0\) returned -1.0"),
+        (
+            [[0.0, 1.0]],
+            [1.0],
+            {"lr_schedule": lambda k: -1.0},
+            ValueError,
+            r"lr_schedule\(0\) must be a finite number > 0, got -1.0",
+        ),
         ([[0.0, 1.0]], [1.0], {"loss": "mse", "target_accuracy": 0.9}, ValueError, "predict="),
+        ([[0.0, 1.0]], [1.0], {"target_accuracy": "all"}, ValueError, r"target_accuracy .* in \(0, 1\]"),
+        ([[0.0, 1.0]], [1.0], {"l2": -1e-4}, ValueError, "l2 must be a finite number >= 0"),
     ],
 )
 def test_fit_refuses_bad_arguments_before_touching_weights(X, y, kwargs, error, message):
