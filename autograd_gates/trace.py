@@ -128,7 +128,7 @@ def _precedence(node: ast.expr, latex: bool = False) -> int:
 
 def _operands(node: ast.BinOp, latex: bool) -> tuple[bool, bool]:
     """Whether the left and right operands of a binary operation need parentheses."""
-    p = _precedence(node, latex) if not isinstance(node.op, ast.Div) else 11
+    p = _BINARY_PRECEDENCE[type(node.op)]
     left, right = _precedence(node.left, latex), _precedence(node.right, latex)
     if isinstance(node.op, ast.Pow):
         return left <= 13, right <= _UNARY
@@ -410,44 +410,35 @@ class Derivation:
         return self.text()
 
     def markdown(self) -> str:
-        out = ["**Forward**", "", "| step | numbers | value |", "|---|---|---:|"]
-        out += [f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |" for s in self.forward]
-        out += [
-            "",
-            f"**Backward** (`{self.seed_name} = {format_number(self.seed)}`)",
-            "",
-            "| step | numbers | value |",
-            "|---|---|---:|",
-        ]
-        for s in self.backward:
-            out.append(f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |")
-        return "\n".join(out)
+        def table(steps: tuple[ForwardStep, ...] | tuple[BackwardStep, ...]) -> list[str]:
+            rows = [f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |" for s in steps]
+            return ["", "| step | numbers | value |", "|---|---|---:|", *rows]
+
+        backward = f"**Backward** (`{self.seed_name} = {format_number(self.seed)}`)"
+        return "\n".join(["**Forward**", *table(self.forward), "", backward, *table(self.backward)])
 
     def _repr_markdown_(self) -> str:
         return self.markdown()
 
     def latex(self) -> str:
         """An ``align*`` block (amsmath; Beamer loads it) ready to paste into a slide."""
-        rows = []
-        for s in self.forward:
+
+        def row(s: ForwardStep | BackwardStep) -> str:
             formula, numbers = s.latex()
-            rows.append(rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}")
+            return rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}"
+
+        rows = [row(s) for s in self.forward]
         gap = len(rows) - 1  # the last forward row: a gap follows it
         rows.append(rf"{latex_name(self.seed_name)} &= {_latex_number(self.seed)}")
-        for s in self.backward:
-            formula, numbers = s.latex()
-            rows.append(rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}")
+        rows += [row(s) for s in self.backward]
         ends = [r" \\[6pt]" if i == gap else r" \\" if i < len(rows) - 1 else "" for i in range(len(rows))]
-        body = [row + end for row, end in zip(rows, ends)]
+        body = [line + end for line, end in zip(rows, ends)]
         return "\n".join([r"\begin{align*}", *body, r"\end{align*}"])
 
 
 def _columns(rows: list[tuple[str, str, str]]) -> list[str]:
-    if not rows:
-        return []
     # Align the columns, unless one long line would push every other far to the right.
-    w0 = max(len(r[0]) for r in rows if len(r[0]) <= 40) if any(len(r[0]) <= 40 for r in rows) else 0
-    w1 = max(len(r[1]) for r in rows if len(r[1]) <= 40) if any(len(r[1]) <= 40 for r in rows) else 0
+    w0, w1 = (max((len(r[i]) for r in rows if len(r[i]) <= 40), default=0) for i in (0, 1))
     return [f"  {a:<{w0}} = {b:<{w1}} = {c}" for a, b, c in rows]
 
 
@@ -464,7 +455,10 @@ def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value
     topological order. With ``inline_sums``, an unlabelled node used once, by a gate
     whose local derivative for it is ``1`` (a sum), is folded into that gate's line.
     """
-    order = topological_order(root)
+    return _naming(root, topological_order(root), inline_sums)
+
+
+def _naming(root: Value, order: list[Value], inline_sums: bool) -> tuple[dict[Value, str], set[Value]]:
     uses: Counter[Value] = Counter()
     consumer: dict[Value, tuple[Value, int]] = {}
     for node in order:
@@ -526,8 +520,8 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0) -> Deri
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain() needs a Value, got {type(root).__name__} {root!r}")
-    names, folded = circuit_names(root, inline_sums=inline_sums)
     order = topological_order(root)
+    names, folded = _naming(root, order, inline_sums)
     symbol, numeric, forward = _forward(order, names, folded)
 
     grad: dict[Value, float] = {root: float(seed)}
@@ -597,8 +591,9 @@ def node_names(root: Value, *, inline_sums: bool = True) -> dict[Value, str]:
 
     Constants (unlabelled leaves) are left out. The drawing labels its boxes with these.
     """
-    names, folded = circuit_names(root, inline_sums=inline_sums)
-    symbol, _, _ = _forward(topological_order(root), names, folded)
+    order = topological_order(root)
+    names, folded = _naming(root, order, inline_sums)
+    symbol, _, _ = _forward(order, names, folded)
     return {
         node: names[node] if node in names else render_text(symbol[node])
         for node in symbol
