@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
-from .trace import BackwardStep, explain, format_number, node_names
+from .trace import BackwardStep, Derivation, explain, format_number, node_names
 from .value import Value, topological_order
 
 __all__ = ["stepper_html", "write_stepper", "stepper_steps"]
@@ -31,12 +31,16 @@ def stepper_steps(root: Value) -> list[dict[str, object]]:
     of every gate used), ``target`` (the SVG id of the value whose gradient is set),
     ``grad`` (its new text), ``gates``, ``edges`` and ``upstream`` (SVG ids to highlight).
     """
-    derivation = explain(root, inline_sums=False)
-    ids = {node: i for i, node in enumerate(topological_order(root))}
+    return _steps(explain(root, inline_sums=False), topological_order(root))
+
+
+def _steps(derivation: Derivation, order: list[Value]) -> list[dict[str, object]]:
+    ids = {node: i for i, node in enumerate(order)}
+    root = order[-1]  # a topological order ends with its root
     steps: list[dict[str, object]] = [
         {
             "title": "Forward pass done: every value is known, no gradient yet",
-            "formula": "; ".join(f"{s.rule} = {format_number(s.value)}" for s in derivation.forward) or "",
+            "formula": "; ".join(f"{s.rule} = {format_number(s.value)}" for s in derivation.forward),
             "rules": [],
             "target": None,
             "grad": None,
@@ -56,8 +60,7 @@ def stepper_steps(root: Value) -> list[dict[str, object]]:
             "upstream": [],
         },
     ]
-    for step in derivation.backward:
-        steps.append(_step(step, ids))
+    steps += [_step(step, ids) for step in derivation.backward]
     return steps
 
 
@@ -69,7 +72,7 @@ def _step(step: BackwardStep, ids: dict[Value, int]) -> dict[str, object]:
         i = ids[out]
         gates.append(f"g{i}")
         upstream.append(f"v{i}")
-        index = "ab".index(term.operand)
+        index = term.gate.operands.index(term.operand)
         edges.append(f"e{ids[out.parents[index]]}_{i}_{index}")
         edges.append(f"o{i}")
         rule = f"{term.gate.name} gate: {term.gate.rule}"
@@ -99,7 +102,8 @@ def stepper_html(
     """The page as a string (see ``write_stepper``)."""
     if not isinstance(root, Value):
         raise TypeError(f"stepper_html() needs a Value, got {type(root).__name__} {root!r}")
-    steps = stepper_steps(root)
+    derivation = explain(root, inline_sums=False)
+    order = topological_order(root)
     drawing = Drawing(dot_source(root, inline_sums=False), renderer=renderer, timeout=timeout)
     try:
         svg = drawing.svg()
@@ -108,17 +112,16 @@ def stepper_html(
     except (RendererNotFound, RenderError) as exc:
         picture = f'<div id="picture" class="missing"><p>No picture: {html.escape(str(exc))}</p></div>'
     names = node_names(root, inline_sums=False)
-    order = topological_order(root)
     rows = "\n".join(
         f'<tr id="row-v{i}"><td>{html.escape(names[n])}</td><td>{html.escape(format_number(n.data))}</td>'
         f'<td class="grad">?</td></tr>'
         for i, n in enumerate(order)
         if n in names
     )
-    derivation = html.escape(explain(root, inline_sums=False).text())
-    data = json.dumps(steps).replace("</", "<\\/")
+    steps = json.dumps(_steps(derivation, order)).replace("</", "<\\/")  # no "</script>" inside the script
     heading = html.escape(title or f"Backward pass of {names[root]}, step by step")
-    return _PAGE.format(heading=heading, picture=picture, rows=rows, derivation=derivation, steps=data)
+    text = html.escape(derivation.text())
+    return _PAGE.format(heading=heading, picture=picture, rows=rows, derivation=text, steps=steps)
 
 
 def write_stepper(
