@@ -84,6 +84,20 @@ def test_a_broken_rule_is_caught_and_named(monkeypatch, gate, bug, factor):
     assert f"suspect gate: {gate.name} gate (node #{report.suspect.node}" in str(report)
 
 
+def test_a_broken_rule_at_a_permanent_tie_is_named(monkeypatch):
+    # In max(a, a) each operand alone sits on the tie, a kink: only the sum da + db, along the
+    # direction (1, 1) where the tie stays a tie, can be judged -- and the flipped sign shows there.
+    f = lambda a: a.max(a) * 3.0  # noqa: E731
+    assert gradcheck(f, [0.7]).ok
+    install(monkeypatch, value_module.MAX, scaled(value_module.MAX, -1.0))
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [0.7])
+    suspect = caught.value.report.suspect
+    assert suspect is not None, str(caught.value.report)
+    assert (suspect.gate, suspect.kind) == ("max", "local rule")
+    assert "da + db = -1 * dx" in suspect.message
+
+
 def assigning_backward(gate_name: str):
     """Value.backward with ``=`` instead of ``+=`` for the operands of one gate."""
 
