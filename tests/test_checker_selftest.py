@@ -151,7 +151,14 @@ def test_accumulation_bug_deep_in_a_shared_subexpression(monkeypatch):
     with pytest.raises(GradcheckError) as caught:
         gradcheck(f, [0.4, -0.9])
     suspect = caught.value.report.suspect
-    assert suspect is not None and suspect.gate == "mul"
+    assert suspect is not None and (suspect.gate, suspect.kind) == ("mul", "accumulation")
+
+    # Not just any mul (a * b is one too): the s * 3.0 that overwrote s's gradient, found at s.
+    order = topological_order(f(Value(0.4, "a"), Value(-0.9, "b")))
+    s = next(k for k, n in enumerate(order) if [p.label for p in n.parents] == ["a", "b"])
+    (times_3,) = (k for k, n in enumerate(order) if n.parents[:1] == (order[s],) and n.gate.name == "mul")
+    assert suspect.node == times_3
+    assert f"node #{s} (mul gate output) has .grad" in suspect.message
 
 
 def test_a_rule_that_raises_is_named(monkeypatch):
