@@ -127,8 +127,8 @@ class Neuron(Module):
     def __call__(self, x: Sequence[float | Value]) -> Value:
         return self.forward(_sample(x, self.n_inputs, "Neuron"))
 
-    def forward(self, xs: list[Value]) -> Value:
-        """The output for an already checked list of input Values."""
+    def forward(self, xs: Sequence[float | Value]) -> Value:
+        """The output for inputs already checked (Values or floats; a float becomes a constant leaf)."""
         act = self.b
         for wi, xi in zip(self.w, xs):
             act = act + wi * xi
@@ -240,15 +240,16 @@ def _initial(n_inputs: int, seed: int | None, init_scale: float) -> tuple[np.nda
 
 
 class _Linear(Module):
-    """Shared by the classic models: one neuron, its inputs checked against ``n_inputs``."""
+    """Shared by the classic models: one neuron computing the net input ``w . x + b``.
 
-    def __init__(
-        self, n_inputs: int, lr: float, seed: int | None, init_scale: float, activation: str
-    ) -> None:
+    Each model applies its own output function to that net input (a step, nothing, a sigmoid).
+    """
+
+    def __init__(self, n_inputs: int, lr: float, seed: int | None, init_scale: float) -> None:
         self.n_inputs = count(n_inputs, "n_inputs")
         self.lr = finite_number(lr, "lr", low=0.0, low_open=True)
         weights, bias = _initial(self.n_inputs, seed, init_scale)
-        self.neuron = Neuron(self.n_inputs, activation, weights=weights, bias=bias)
+        self.neuron = Neuron(self.n_inputs, "identity", weights=weights, bias=bias)
 
     @property
     def weights(self) -> np.ndarray:
@@ -262,11 +263,16 @@ class _Linear(Module):
         return self.neuron.parameters()
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
-        return self.neuron(x)
+        return self._net_input(x)
 
-    def _outputs(self, X: object) -> np.ndarray:
+    def _net_input(self, x: Sequence[float | Value]) -> Value:
+        """``w . x + b`` for one sample, checked; an error names the model ("Perceptron takes 2 inputs")."""
+        return self.neuron.forward(_sample(x, self.n_inputs, type(self).__name__))
+
+    def _net_inputs(self, X: object) -> np.ndarray:
+        """``w . x + b`` for each row of ``X`` (checked)."""
         X = as_inputs(X, self.n_inputs)
-        return np.array([self.neuron.forward([as_value(v) for v in row]).data for row in X.tolist()])
+        return np.array([self.neuron.forward(row).data for row in X.tolist()])
 
 
 class Perceptron(_Linear):
@@ -285,17 +291,21 @@ class Perceptron(_Linear):
     def __init__(
         self, n_inputs: int, lr: float = 0.1, seed: int | None = None, init_scale: float = 0.01
     ) -> None:
-        super().__init__(n_inputs, lr, seed, init_scale, "binary_step")
+        super().__init__(n_inputs, lr, seed, init_scale)
         self.errors_: list[int] = []
         self.converged_: bool | None = None
 
+    def __call__(self, x: Sequence[float | Value]) -> Value:
+        """``step(w . x + b)`` as a Value (its gradient is 0: see ``activations.binary_step``)."""
+        return binary_step(self._net_input(x))
+
     def net_input(self, x: Sequence[float | Value]) -> Value:
         """``w . x + b``, before the step."""
-        return self._net(_sample(x, self.n_inputs, "Perceptron"))
+        return self._net_input(x)
 
     def predict(self, X: object) -> np.ndarray:
-        """Class labels (0.0 or 1.0) for the rows of ``X``."""
-        return self._outputs(X)
+        """Class labels: 1.0 where the net input is >= 0 (the step), else 0.0."""
+        return (self._net_inputs(X) >= 0).astype(float)
 
     def fit(self, X: object, y: object, epochs: int = 50) -> list[int]:
         """Train online for at most ``epochs`` passes; return the number of errors in each epoch.
@@ -313,7 +323,7 @@ class Perceptron(_Linear):
         for _ in range(epochs):
             errors = 0
             for row, target in zip(rows, targets):
-                y_hat = binary_step(self._net(row)).data
+                y_hat = binary_step(self.neuron.forward(row)).data
                 update = lr * (target - y_hat)
                 if update != 0.0:
                     errors += 1
@@ -333,12 +343,6 @@ class Perceptron(_Linear):
                 stacklevel=2,
             )
         return history
-
-    def _net(self, row: Sequence[float | Value]) -> Value:
-        act = self.neuron.b
-        for wi, xi in zip(self.neuron.w, row):
-            act = act + wi * xi
-        return act
 
     def __repr__(self) -> str:
         return f"Perceptron({self.n_inputs}, lr={self.lr!r})"
@@ -367,14 +371,14 @@ class Adaline(_Linear):
     ) -> None:
         if mode not in ("batch", "online"):
             raise ValueError(f"mode must be 'batch' or 'online', got {mode!r}")
-        super().__init__(n_inputs, lr, seed, init_scale, "identity")
+        super().__init__(n_inputs, lr, seed, init_scale)
         self.mode = mode
         self.cost_: list[float] = []
         self.diverged_ = False
 
     def predict(self, X: object) -> np.ndarray:
         """The linear outputs ``w . x + b`` for the rows of ``X``."""
-        return self._outputs(X)
+        return self._net_inputs(X)
 
     def cost(self, X: object, y: object) -> Value:
         """``J = 1/2 * sum (y - y_hat)^2`` over the samples, as a Value you can ``backward()``."""
@@ -383,7 +387,7 @@ class Adaline(_Linear):
         return self._cost(X.tolist(), y.tolist())
 
     def _cost(self, rows: list[list[float]], targets: list[float]) -> Value:
-        return sum_of_squares(targets, [self.neuron.forward([as_value(v) for v in row]) for row in rows])
+        return sum_of_squares(targets, [self.neuron.forward(row) for row in rows])
 
     def gradients(self, X: object, y: object) -> tuple[np.ndarray, float]:
         """``(dJ/dw, dJ/db)`` at the current weights, from ``backward()`` (the weights' grads are reset)."""
@@ -473,24 +477,23 @@ class SigmoidNeuron(_Linear):
     def __init__(
         self, n_inputs: int, lr: float = 0.5, seed: int | None = None, init_scale: float = 0.01
     ) -> None:
-        super().__init__(n_inputs, lr, seed, init_scale, "identity")
+        super().__init__(n_inputs, lr, seed, init_scale)
         self.history_: History | None = None
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
-        return self.neuron(x).sigmoid()
+        return self._net_input(x).sigmoid()
 
     def logit(self, x: Sequence[float | Value]) -> Value:
         """``w . x + b``, the log-odds of class 1."""
-        return self.neuron(x)
+        return self._net_input(x)
 
     def predict_proba(self, X: object) -> np.ndarray:
         """``P(y = 1 | x)`` for the rows of ``X``."""
-        logits = self._outputs(X)
-        return np.array([as_value(z).sigmoid().data for z in logits])
+        return np.array([as_value(z).sigmoid().data for z in self._net_inputs(X)])
 
     def predict(self, X: object) -> np.ndarray:
         """Class labels: 1.0 where the probability is at least 1/2 (the logit >= 0), else 0.0."""
-        return (self._outputs(X) >= 0).astype(float)
+        return (self._net_inputs(X) >= 0).astype(float)
 
     def fit(
         self,

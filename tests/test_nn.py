@@ -141,6 +141,9 @@ def test_perceptron_rule_one_step_by_hand():
     assert model.weights.tolist() == [-1.0, 0.5] and model.bias == -0.5
     model.fit([[2.0, -1.0]], [0.0], epochs=1)  # now right: no change, converged
     assert model.weights.tolist() == [-1.0, 0.5] and model.converged_
+    # net input -1 * 2 + 0.5 * -1 - 0.5 = -3; the model's output is its step
+    assert model.net_input([2.0, -1.0]).data == -3.0 and model([2.0, -1.0]).data == 0.0
+    assert model.predict([[2.0, -1.0], [0.0, 2.0]]).tolist() == [0.0, 1.0]  # 0 + 1 - 0.5 >= 0
 
 
 def _tight_margin_set(margin: float = 0.02, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -312,6 +315,12 @@ def test_bad_data_is_refused_before_any_weight_changes(make, X, y, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
     assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
+def test_a_bad_sample_is_named_by_the_model(make):
+    with pytest.raises(ValueError, match=f"{make.__name__} takes 2 inputs, got 3"):
+        make(2, seed=0)([1.0, 2.0, 3.0])
 
 
 def test_adaline_accepts_real_targets_and_refuses_a_bad_epoch_count():
