@@ -20,7 +20,7 @@ import textwrap
 from collections.abc import Sequence
 
 from .parser import FUNCTIONS, Expression, ExpressionError, parse
-from .trace import explain, format_number
+from .trace import Derivation, explain, format_number
 from .value import Value
 
 __all__ = ["main", "SLIDES_EXAMPLE", "SLIDES_VALUES"]
@@ -168,13 +168,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("derivation (names as on the slides; numbers from the graph):")
         print(derivation.markdown() if args.markdown else derivation.text())
 
-    status = _write_outputs(args, root)
+    status = _write_outputs(args, root, derivation)
     if args.gradcheck:
         status = _gradcheck(parsed, leaves, status)
     return status
 
 
-def _write_outputs(args: argparse.Namespace, root: Value) -> int:
+def _write_outputs(args: argparse.Namespace, root: Value, derivation: Derivation) -> int:
     status = OK
     if args.svg or args.png:
         from .drawing import RendererNotFound, RenderError, draw_dot
@@ -201,7 +201,7 @@ def _write_outputs(args: argparse.Namespace, root: Value) -> int:
             print(f"autograd-gates: could not write {args.html}: {exc}", file=sys.stderr)
             status = OUTPUT_FAILED
     if args.latex:
-        latex = explain(root, inline_sums=not args.every_gate).latex()
+        latex = derivation.latex()
         if args.latex == "-":
             print()
             print(latex)

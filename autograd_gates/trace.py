@@ -498,14 +498,17 @@ def _naming(root: Value, order: list[Value], inline_sums: bool) -> tuple[dict[Va
     for node in order:  # labels first, so automatic names avoid them
         if node.label:
             claim(node, node.label)
+
+    def free(name: str) -> bool:  # nor may its gradient's name be a label: "da = dx * dx" is ambiguous
+        return name not in taken and "d" + name not in taken
+
     if root not in names:
-        output = next(n for n in ("x", "f", "y", "out") if n not in taken)
-        claim(root, output)
+        claim(root, next((n for n in ("x", "f", "y", "out") if free(n)), "x"))
     prefix = names[root] if _IDENTIFIER.fullmatch(names[root]) else "x"
     k = 1
     for node in order:
         if node.gate is not None and node not in names and node not in folded and node not in constants:
-            while f"{prefix}{k}" in taken:
+            while not free(f"{prefix}{k}"):
                 k += 1
             claim(node, f"{prefix}{k}")
     return names, folded

@@ -257,6 +257,18 @@ def test_names_avoid_the_users_labels() -> None:
     assert [name for name, _ in d.inputs] == ["x", "x_2"]
 
 
+def test_no_automatic_name_is_a_label_or_has_a_label_for_its_gradient() -> None:
+    x, f, y, out = (Value(1.0, n) for n in ("x", "f", "y", "out"))
+    d = explain((x * f) * (y * out))  # every usual output name is taken
+    assert d.output == "x_2" and forward_lines(d)[-1].startswith("x_2 = ")
+    dx, a = Value(2.0, "dx"), Value(3.0, "a")
+    d = explain(dx * a)  # output "x" would make "dx" both an input and the output's gradient
+    assert d.output == "f" and backward_lines(d) == ["ddx = a * df", "da = dx * df"]
+    dx1 = Value(2.0, "dx1")
+    d = explain(dx1 * a + a, inline_sums=False)
+    assert forward_lines(d) == ["x2 = dx1 * a", "x = x2 + a"]
+
+
 def test_unlabelled_leaves_are_constants() -> None:
     (a,) = leaves(a=2)
     d = explain(3 * a - 1)
