@@ -441,16 +441,13 @@ def _check_accumulation(order: list[Value], tolerance: Tolerance, rel_step: floa
 
         return replay
 
-    for k in range(len(order) - 2, -1, -1):  # the root (last) holds the seed
-        node = order[k]
-        if not consumers[k]:
-            continue
+    # The root (last) holds the seed; every other node of the order feeds at least one gate.
+    for k in range(len(order) - 2, -1, -1):
         replay = replay_from(k)
         estimate = estimate_derivative(replay, data[k], replay(data[k]), what=f"node #{k}", rel_step=rel_step)
-        verdict, allowed = tolerance.judge(node.grad, estimate)
-        if verdict != FAIL:
-            continue
-        return _blame_consumers(order, k, consumers[k], estimate, allowed, tolerance)
+        verdict, allowed = tolerance.judge(order[k].grad, estimate)
+        if verdict == FAIL:
+            return _blame_consumers(order, k, consumers[k], estimate, allowed, tolerance)
     return None
 
 
