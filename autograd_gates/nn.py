@@ -415,18 +415,13 @@ class Adaline(_Linear):
         history: list[float] = []
         self.diverged_ = False
         for _ in range(epochs):
-            for batch_rows, batch_targets in batches:
-                if not self._step(params, batch_rows, batch_targets):
-                    break
-            else:
-                J = self._safe_cost(rows, targets)
-                history.append(J)
-                if math.isfinite(J):
-                    continue
-            self.diverged_ = True
-            if not history or math.isfinite(history[-1]):
-                history.append(math.inf)
-            break
+            # all() stops at the first step refused; the steps before it in the epoch stay applied.
+            stepped = all(self._step(params, rows_b, targets_b) for rows_b, targets_b in batches)
+            J = self._safe_cost(rows, targets) if stepped else math.inf
+            history.append(J)
+            if not math.isfinite(J):
+                self.diverged_ = True
+                break
         self.cost_ = history
         if self.diverged_:
             warnings.warn(
