@@ -64,7 +64,7 @@ class RenderError(RuntimeError):
 @dataclass(frozen=True)
 class Renderer:
     path: Path
-    found_by: str  # "argument", "$AUTOGRAD_GATES_DOT", "graphviz-pure", "dot on PATH"
+    found_by: str  # "argument", "$AUTOGRAD_GATES_DOT", "graphviz-pure ...", "dot on PATH"
 
 
 def _graphviz_pure_candidates() -> list[tuple[Path, str]]:
@@ -91,24 +91,31 @@ def _usable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
+def _program(name: str | os.PathLike[str]) -> Path | None:
+    """``name`` as an executable file: a path to one, or a program name found on PATH."""
+    path = Path(name)
+    if _usable(path):
+        return path
+    found = shutil.which(str(name))
+    return Path(found) if found else None
+
+
 def find_renderer(renderer: str | os.PathLike[str] | None = None) -> Renderer:
     """The Graphviz program to use; ``RendererNotFound`` says where it looked and how to fix it."""
     if renderer is not None:
-        path = Path(renderer)
-        resolved = (
-            path if path.parent != Path(".") or path.exists() else Path(shutil.which(str(path)) or path)
+        found = _program(renderer)
+        if found:
+            return Renderer(found, "argument")
+        raise RendererNotFound(
+            f"the renderer {str(renderer)!r} that was named is not an executable file or a program on PATH."
         )
-        if _usable(resolved):
-            return Renderer(resolved, "argument")
-        raise RendererNotFound(f"the renderer {str(renderer)!r} that was named is not an executable file.")
     named = os.environ.get(ENV_VAR)
     if named:
-        path = Path(named)
-        resolved = path if _usable(path) else Path(shutil.which(named) or named)
-        if _usable(resolved):
-            return Renderer(resolved, f"${ENV_VAR}")
+        found = _program(named)
+        if found:
+            return Renderer(found, f"${ENV_VAR}")
         raise RendererNotFound(
-            f"${ENV_VAR} is set to {named!r}, which is not an executable file.\n"
+            f"${ENV_VAR} is set to {named!r}, which is not an executable file or a program on PATH.\n"
             f"Fix: point it at Graphviz's dot or at graphviz-pure, or unset it to use the default search."
         )
     for path, how in _graphviz_pure_candidates():
