@@ -73,13 +73,11 @@ def _sample(x: object, n_inputs: int, who: str) -> list[Value]:
 
 def _unique(params: Iterable[Value]) -> list[Value]:
     """Parameters in order, each once (an activation object shared by neurons shares its slope)."""
-    seen: set[int] = set()
-    out = []
-    for p in params:
-        if id(p) not in seen:
-            seen.add(id(p))
-            out.append(p)
-    return out
+    return list(dict.fromkeys(params))  # a Value hashes by identity
+
+
+def _name(activation: Callable[[Value], Value]) -> str:
+    return getattr(activation, "__name__", type(activation).__name__)
 
 
 def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -111,11 +109,6 @@ class Neuron(Module):
     ) -> None:
         self.n_inputs = count(n_inputs, "n_inputs")
         self.activation = get_activation(activation)
-        self.activation_name = (
-            activation
-            if isinstance(activation, str)
-            else getattr(self.activation, "__name__", type(self.activation).__name__)
-        )
         if weights is None:
             weights = _generator(seed).uniform(-1.0, 1.0, self.n_inputs)
         elif len(weights) != self.n_inputs:
@@ -139,7 +132,7 @@ class Neuron(Module):
         return [*self.w, self.b, *(extra() if callable(extra) else ())]
 
     def __repr__(self) -> str:
-        return f"Neuron({self.n_inputs}, activation={self.activation_name!r})"
+        return f"Neuron({self.n_inputs}, activation={_name(self.activation)!r})"
 
 
 class Layer(Module):
@@ -172,7 +165,7 @@ class Layer(Module):
         return _unique(p for n in self.neurons for p in n.parameters())
 
     def __repr__(self) -> str:
-        return f"Layer({self.n_inputs} -> {self.n_outputs}, activation={self.neurons[0].activation_name!r})"
+        return f"Layer({self.n_inputs} -> {self.n_outputs}, activation={_name(self.neurons[0].activation)!r})"
 
 
 class MLP(Module):
@@ -200,8 +193,10 @@ class MLP(Module):
                 f"sizes must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {sizes!r}"
             )
         sizes = [count(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+        # Checked here as well as in each neuron: with one layer, `activation` is never used,
+        # and a misspelt name would otherwise pass in silence.
         for name in (activation, output_activation):
-            get_activation(name)  # fail early on a bad name, before any layer is built
+            get_activation(name)
         rng = _generator(seed)
         widths = [self.n_inputs, *sizes]
         last = len(sizes) - 1

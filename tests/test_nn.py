@@ -108,6 +108,8 @@ def test_mlp_bad_construction():
         MLP(2, [3, 0])
     with pytest.raises(ValueError, match="n_inputs"):
         Neuron(0)
+    with pytest.raises(ValueError, match="unknown activation 'relux'"):
+        MLP(2, [1], activation="relux")  # one layer never uses `activation`: still refused
 
 
 # -- Perceptron ----------------------------------------------------------------------------
