@@ -123,19 +123,19 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(7, 4))
     for ax, name in zip(axes, ("AND", "OR")):
         X, y = and_gate() if name == "AND" else or_gate()
-        points(ax, X, y, f"{name}: final line from each starting point")
+        points(ax, X, y, name)
         for start_name, color in (("start 1", "tab:green"), ("start 2", "tab:purple")):
             path, _ = runs[name, start_name]
             boundary(ax, *path[0], color=color, linestyle=":", linewidth=1)
-            boundary(ax, *path[-1], color=color, linewidth=2, label=f"{start_name} (dotted: initial)")
-        ax.legend(loc="upper left", fontsize=7)
-    fig.text(0.5, 0.01, "step(0) = 1: a point exactly on a line counts as y = 1", ha="center", fontsize=8)
+            boundary(ax, *path[-1], color=color, linewidth=2, label=f"{start_name}: final (dotted: initial)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    fig.suptitle("The line each starting point ends on (a point on a line counts as y = 1)")
     save(fig, args.out, "perceptron_and_or.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
     X, y = and_gate()
     for ax, lr in zip(axes, (0.01, 0.5)):
         path = lr_paths[lr]
@@ -144,13 +144,13 @@ def main() -> None:
         for i, params in enumerate(shown):
             shade = 0.2 + 0.8 * i / max(1, len(shown) - 1)
             boundary(ax, *params, color=plt.cm.viridis(shade), linewidth=1.5 if params is path[-1] else 1)
-        ax.text(-0.45, -0.45, "dark -> light: epoch by epoch", fontsize=7)
+        ax.text(-0.45, -0.45, "dark -> light: epoch by epoch", fontsize=8)
     save(fig, args.out, "perceptron_learning_rate.png")
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 4))
     points(left, X_xor, y_xor, "XOR: every line misclassifies a point")
     boundary(left, *xor_path[-1], color="tab:green", linewidth=2, label=f"line after epoch {len(xor_errors)}")
-    left.legend(loc="upper left", fontsize=7)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     shown_epochs = min(40, len(xor_errors))  # by then XOR's weights cycle: later epochs repeat it
     curves = (
         ("XOR", xor_errors, 2.5),
@@ -162,7 +162,7 @@ def main() -> None:
         right.plot(range(1, len(errors) + 1), errors, marker="o", markersize=3, linewidth=width, label=name)
     right.set_xlabel("epoch")
     right.set_ylabel("mistakes (= weight updates)")
-    right.set_title(f"Mistakes per epoch, start 1 (first {shown_epochs} epochs)")
+    right.set_title(f"Mistakes per epoch (first {shown_epochs})")
     right.set_yticks(range(5))
     right.legend()
     save(fig, args.out, "perceptron_xor.png")

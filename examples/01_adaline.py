@@ -91,15 +91,17 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergenceWarning)
             history = model.fit(X, y, epochs=epochs)
-        runs[lr] = history
         trend = "it diverges" if model.diverged_ or history[-1] > history[0] else "it converges"
+        runs[lr] = history, trend
         change = f"cost {history[0]:.4g} -> {history[-1]:.4g} after {len(history)} epochs"
         print(f"learning rate {lr}: {change}: {trend}")
 
     plt = pyplot()
     if plt is None:
         return
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(11, 3.5))
+    fig = plt.figure(figsize=(7, 6.4))
+    panels = fig.subplot_mosaic([["lines", "outputs"], ["cost", "cost"]])
+    left, middle, right = panels["lines"], panels["cost"], panels["outputs"]
     for label, marker, color in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
         left.scatter(*X[y == label].T, marker=marker, c=color, s=16, edgecolor="k", label=f"y = {label}")
     xs = np.array([X[:, 0].min(), X[:, 0].max()])
@@ -111,15 +113,15 @@ def main() -> None:
     left.plot(xs, -(pb + p1 * xs) / p2, color="tab:purple", linestyle="--", linewidth=2, label=label)
     left.set_ylim(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5)
     left.set_title("The two separating lines")
-    left.legend(fontsize=7, loc="upper left")
-    for lr, history in runs.items():
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    for lr, (history, trend) in runs.items():
         finite = [c for c in history if np.isfinite(c)]
-        middle.plot(range(1, len(finite) + 1), finite, marker="o", markersize=2, label=f"lr = {lr}")
+        middle.plot(range(1, len(finite) + 1), finite, marker="o", markersize=2, label=f"lr = {lr}: {trend}")
     middle.set_yscale("log")
     middle.set_xlabel("epoch")
     middle.set_ylabel("J = 1/2 sum (y - y_hat)^2")
-    middle.set_title("Adaline's cost (log scale)")
-    middle.legend(fontsize=7)
+    middle.set_title(f"Adaline's cost (log scale); stable only for lr < {critical:.5f}")
+    middle.legend()
     outputs = adaline.predict(X)
     bins = np.linspace(outputs.min(), outputs.max(), 25)
     right.hist(outputs[y == 0], bins=bins, color="tab:blue", alpha=0.7, label="y = 0")
@@ -128,7 +130,8 @@ def main() -> None:
     right.set_xlabel("Adaline's output w.x + b")
     right.set_ylabel("samples")
     right.set_title("Adaline knows how much it errs")
-    right.legend(fontsize=7)
+    right.set_ylim(0, right.get_ylim()[1] * 1.35)  # room for the legend above the bars
+    right.legend(loc="upper left")
     save(fig, args.out, "adaline_vs_perceptron.png")
 
 

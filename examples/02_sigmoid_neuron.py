@@ -110,7 +110,9 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(11, 3.4))
+    fig = plt.figure(figsize=(7, 6.4))
+    panels = fig.subplot_mosaic([["one sample", "loss"], ["plane", "plane"]], height_ratios=[1, 1.3])
+    left, middle, right = panels["one sample"], panels["loss"], panels["plane"]
     ps = np.linspace(0.001, 0.999, 300)
     left.plot(ps, [cross_entropy_term(p, 1.0) for p in ps], label="t = 1:  -log(p)")
     left.plot(ps, [cross_entropy_term(p, 0.0) for p in ps], label="t = 0:  -log(1 - p)")
@@ -125,6 +127,9 @@ def main() -> None:
     middle.set_ylabel("mean cross-entropy")
     middle.set_title("Training loss")
     middle.set_yscale("log")
+    ticks = [0.01, 0.03, 0.1, 0.3, 1]
+    middle.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    middle.minorticks_off()
     middle.legend()
     grid = np.linspace(-3.5, 3.5, 60)
     gx, gy = np.meshgrid(grid, grid)
@@ -133,9 +138,10 @@ def main() -> None:
     right.contour(gx, gy, probability, levels=[0.5], colors="black")
     right.scatter(*X[y == 0].T, c="tab:blue", edgecolor="k", s=18, label="t = 0")
     right.scatter(*X[y == 1].T, c="tab:red", edgecolor="k", s=18, label="t = 1")
-    right.set_title("p = sigmoid(w . x + b); the line is p = 0.5")
+    right.set_title("Point clouds: learned p (black line: p = 0.5)")
+    right.set_aspect("equal")
     right.legend(loc="upper left")
-    fig.colorbar(shade, ax=right, shrink=0.8)
+    fig.colorbar(shade, ax=right, shrink=0.9, label="p")
     save(fig, args.out, "sigmoid_neuron.png")
 
 

@@ -144,7 +144,7 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, axes = plt.subplots(3, 3, figsize=(9, 7.5))
+    fig, axes = plt.subplots(3, 3, figsize=(7, 6.5))
     for ax, (name, _, _) in zip(axes.flat, ACTIVATIONS):
         ys, grads = curves[name]
         ax.plot(xs, ys, label="f(x)", color="tab:blue", linewidth=2)

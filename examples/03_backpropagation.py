@@ -178,15 +178,18 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(7, 4))
     for name, (counts, losses) in curves.items():
         ax.plot(counts, losses, label=name, linewidth=2)
     ax.set_xlabel("circuit evaluations spent (a backward pass counts as one)")
-    ax.set_ylabel("best loss so far (cross-entropy)")
+    ax.set_ylabel("loss (cross-entropy; the searches keep their best)")
     ax.set_yscale("log")
+    ticks = [0.3, 0.4, 0.6, 1, 2, 3]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="lowest possible loss")
     ax.set_title(f"A sigmoid neuron with {n_params} parameters: four strategies, one budget")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right")
     save(fig, args.out, "backprop_strategies.png")
 
 

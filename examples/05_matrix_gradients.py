@@ -62,7 +62,7 @@ def main() -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, axes = plt.subplots(2, 3, figsize=(9, 4.6))
+    fig, axes = plt.subplots(2, 3, figsize=(7, 4.2))
     panels = [
         ("dW from backward()", dW_engine),
         ("dW = dY^T X (numpy)", dW_numpy),

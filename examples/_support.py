@@ -21,7 +21,10 @@ INSTALL_HINT = (
     "matplotlib is not installed, so no figures were written; "
     "to get them: pip install 'autograd_gates[examples]'"
 )
-FIGURE_DPI = 80
+# A figure at most PAGE_WIDTH inches wide, saved at FIGURE_DPI, is at most 700 pixels: the width of a
+# docs page, which then shows it at its size, text included, instead of shrinking it.
+FIGURE_DPI = 100
+PAGE_WIDTH = 7.0
 
 
 def parse_args(description: str) -> argparse.Namespace:
@@ -44,7 +47,9 @@ def pyplot():
     except ImportError:
         print(INSTALL_HINT)
         return None
-    plt.rcParams.update({"figure.dpi": FIGURE_DPI, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9})
+    plt.rcParams.update(
+        {"figure.dpi": FIGURE_DPI, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9, "legend.fontsize": 8}
+    )
     return plt
 
 
@@ -54,7 +59,7 @@ def save(fig, out: Path, name: str) -> Path:
 
     path = out / name
     fig.tight_layout()
-    fig.savefig(path, dpi=FIGURE_DPI, metadata={"Software": None})
+    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})  # legends below axes
     plt.close(fig)
     shrink_png(path)
     print(f"figure: {path}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
 FIGURES = ROOT / "docs" / "figures"
 MAX_FIGURE_BYTES = 150_000
+PAGE_PIXELS = 700  # a docs page's width: a wider plot is shrunk, and its text with it
 
 # example -> (lines its quick run must print (regular expressions), figures it must write)
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {
@@ -158,6 +160,15 @@ def test_example_runs_and_prints_its_results(script: str, runs) -> None:
     for name in written:
         assert f"figure: {out / name}" in result.stdout, f"{script} wrote {name} without saying so"
         assert (out / name).stat().st_size < MAX_FIGURE_BYTES, f"{name} is too large for the docs"
+    for name in figures:
+        assert _png_width(out / name) <= PAGE_PIXELS, f"{name} is wider than a docs page"
+
+
+def _png_width(path: Path) -> int:
+    """The width in pixels, from the PNG header (the IHDR chunk comes first)."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return struct.unpack(">I", header[16:20])[0]
 
 
 @pytest.mark.parametrize("script", [s for s in _present() if s != "04_gradients_expert.py"])
