@@ -130,6 +130,15 @@ class LossSpec:
     function: Callable[..., Value]
     labels: tuple[float, ...] | None  # None: any finite number (regression)
     predict: Callable[[list[Value]], float] | None  # None: no accuracy (regression)
+    check_labels: Callable[[np.ndarray], None] | None = None  # a rule a set of labels cannot say
+
+
+def _class_indices(y: np.ndarray) -> None:
+    """Refuse a label that is not a class index; the upper bound, the number of classes, is the model's."""
+    bad = (y < 0) | (y != np.floor(y))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"y[{i}] = {y[i]:g} is not a class index (an integer >= 0)")
 
 
 def _first(out: list[Value] | Value) -> float:
@@ -143,7 +152,10 @@ LOSSES: dict[str, LossSpec] = {
     ),
     "bce": LossSpec(losses.binary_cross_entropy, (0.0, 1.0), lambda out: 1.0 if _first(out) >= 0.5 else 0.0),
     "softmax_cross_entropy": LossSpec(
-        losses.softmax_cross_entropy, None, lambda out: float(max(range(len(out)), key=lambda k: out[k].data))
+        losses.softmax_cross_entropy,
+        None,
+        lambda out: float(max(range(len(out)), key=lambda k: out[k].data)),
+        _class_indices,
     ),
     "mse": LossSpec(losses.mean_squared_error, None, None),
     "sum_of_squares": LossSpec(losses.sum_of_squares, None, None),
@@ -280,14 +292,11 @@ def fit(
     labels = spec.labels if spec else None
     predict = predict or (spec.predict if spec else None)
     loss_fn = spec.function if spec else loss
-    n_features = _n_inputs(model)
+    n_features = _checked_model(model)
     X = as_inputs(X, n_features)
     y = as_labels(y, X.shape[0], labels)
-    if spec is LOSSES["softmax_cross_entropy"]:
-        bad = (y < 0) | (y != np.floor(y))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"y[{i}] = {y[i]:g} is not a class index (an integer >= 0)")
+    if spec and spec.check_labels:
+        spec.check_labels(y)
     epochs = count(epochs, "epochs")
     if batch_size is not None:
         batch_size = count(batch_size, "batch_size")
@@ -304,10 +313,9 @@ def fit(
     if lr_schedule is not None:
         _check_rate(lr_schedule(0), 0)
 
-    snapshot = [p.data for p in params]
+    snapshot = [(p, p.data) for p in optimizer.params]  # what a step can change
     rng = np.random.default_rng(seed)
-    rows = [list(map(float, row)) for row in X]
-    targets = [float(t) for t in y]
+    rows, targets = X.tolist(), y.tolist()
     n = len(rows)
     size = n if batch_size is None else min(batch_size, n)
     history = History()
@@ -345,10 +353,11 @@ def fit(
                     break
                 optimizer.zero_grad()
                 total.backward()
-                if not all(math.isfinite(p.grad) for p in params):
+                try:
+                    optimizer.step()
+                except FloatingPointError:  # a gradient is not finite; the step changed nothing
                     stop = "diverged"
                     break
-                optimizer.step()
                 history.steps += 1
             history.loss.append(loss_sum / counted)
             history.learning_rate.append(first_rate)
@@ -363,7 +372,7 @@ def fit(
                 history.stopped = stop
                 break
     except Exception:
-        for p, value in zip(params, snapshot):
+        for p, value in snapshot:
             p.data = value
             p.grad = 0.0
         raise
@@ -398,13 +407,13 @@ def _loss_spec(loss: object) -> LossSpec | None:
     raise TypeError(f"loss must be a name or a function, got {type(loss).__name__} {loss!r}")
 
 
-def _n_inputs(model: object) -> int | None:
-    n = getattr(model, "n_inputs", None)
+def _checked_model(model: object) -> int | None:
+    """The model's ``n_inputs`` (None if it does not say), once it is known to be a model at all."""
     if not callable(model) or not callable(getattr(model, "parameters", None)):
         raise TypeError(
             f"model must be callable on a sample and have .parameters(), got {type(model).__name__}"
         )
-    return n
+    return getattr(model, "n_inputs", None)
 
 
 def _check_rate(rate: object, step: int) -> float:

@@ -193,6 +193,15 @@ def test_divergence_stops_and_warns_with_finite_weights():
     assert all(math.isfinite(p.data) for p in model.parameters())
 
 
+def test_an_infinite_gradient_stops_training_before_the_step():
+    """sqrt at 0 is finite, its slope is not: nothing is stepped, nothing becomes inf."""
+    model = Neuron(1, "identity", weights=[0.0], bias=0.0)
+    with pytest.warns(DivergenceWarning, match="diverged in epoch 1"):
+        history = fit(model, [[0.0]], [0.0], loss=lambda targets, outputs: outputs[0] ** 0.5, epochs=3)
+    assert history.stopped == "diverged" and history.steps == 0 and history.loss == [0.0]
+    assert [p.data for p in model.parameters()] == [0.0, 0.0]
+
+
 def test_an_error_mid_training_puts_the_weights_back():
     X, y = datasets.and_gate()
     model = MLP(2, [2, 1], seed=0)
