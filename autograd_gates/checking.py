@@ -25,7 +25,8 @@ even if its errors cancel in ``f`` or no input could be judged. The **suspect ga
    ``d(root)/d(node)`` measured by perturbing that node and replaying the gates above it.
    The first node that disagrees received a wrong gradient from the gates that use it; when
    its ``.grad`` is exactly what one of those gates would leave by *assigning* (``=``) its
-   contribution instead of adding it (``+=``), that gate is named.
+   contribution instead of adding it (``+=``), by adding it twice, or by dropping it, that
+   gate is named; otherwise the one nearest the root, as the last to pass on a gradient.
 """
 
 from __future__ import annotations
@@ -445,14 +446,41 @@ def _check_accumulation(order: list[Value], tolerance: Tolerance, rel_step: floa
     for k in range(len(order) - 2, -1, -1):
         replay = replay_from(k)
         estimate = estimate_derivative(replay, data[k], replay(data[k]), what=f"node #{k}", rel_step=rel_step)
-        verdict, allowed = tolerance.judge(order[k].grad, estimate)
-        if verdict == FAIL:
-            return _blame_consumers(order, k, consumers[k], estimate, allowed, tolerance)
+        if tolerance.judge(order[k].grad, estimate)[0] == FAIL:
+            return _blame_consumers(order, k, consumers[k], estimate, tolerance)
     return None
 
 
+def _assigned(contributions: list[tuple[str, float]], name: str) -> float:
+    total = 0.0
+    for gate, c in contributions:
+        total = c if gate == name else total + c
+    return total
+
+
+def _doubled(contributions: list[tuple[str, float]], name: str) -> float:
+    return sum(2.0 * c if gate == name else c for gate, c in contributions)
+
+
+def _dropped(contributions: list[tuple[str, float]], name: str) -> float:
+    return sum(c for gate, c in contributions if gate != name)
+
+
+# Backward bugs that mishandle every contribution of one gate: each maps the contributions to a
+# node, (gate name, value) in the order backward adds them, to the .grad the node would be left with.
+_BACKWARD_BUGS = (
+    (
+        _assigned,
+        "assigns (=) its gradient to its operands instead of adding (+=) it: "
+        "a node used more than once must sum the gradients of all its uses",
+    ),
+    (_doubled, "adds its gradient to its operands twice"),
+    (_dropped, "never adds its gradient to this operand"),
+)
+
+
 def _blame_consumers(
-    order: list[Value], k: int, users: list[int], estimate: GradEstimate, allowed: float, tolerance: Tolerance
+    order: list[Value], k: int, users: list[int], estimate: GradEstimate, tolerance: Tolerance
 ) -> Suspect:
     node = order[k]
     what = (
@@ -460,41 +488,37 @@ def _blame_consumers(
         if node.gate
         else f"leaf #{k}" + (f" {node.label!r}" if node.label else "")
     )
+    gate_names = {j: order[j].gate.name for j in users}  # type: ignore[union-attr]
     # The contributions in the order backward adds them: consumers from the root down, operand a then b.
     contributions: list[tuple[int, float]] = []
     for j in sorted(users, reverse=True):
         user = order[j]
         partials = user.gate.partials(*(p.data for p in user.parents), user.data)  # type: ignore[union-attr]
-        for slot, parent in enumerate(user.parents):
-            if parent is node:
-                contributions.append((j, partials[slot] * user.grad))
-    used_by = ", ".join(f"{order[j].gate.name} (node #{j})" for j in sorted(users))  # type: ignore[union-attr]
+        contributions += [(j, d * user.grad) for d, parent in zip(partials, user.parents) if parent is node]
     expected = sum(c for _, c in contributions)
+    used_by = ", ".join(f"{gate_names[j]} (node #{j})" for j in sorted(users))
     head = (
         f"{what} has .grad = {node.grad:.12g} after backward, but perturbing it and replaying the "
         f"circuit gives d(root)/d(node) = {estimate.value:.12g} ± {estimate.error:.1e}; "
         f"its gradient comes from {used_by} (their contributions add up to {expected:.12g})"
     )
-    names = sorted({order[j].gate.name for j, _ in contributions})  # type: ignore[union-attr]
-    for name in names:
-        total = 0.0
-        for j, c in contributions:
-            total = c if order[j].gate.name == name else total + c  # type: ignore[union-attr]
-        if abs(total - node.grad) <= tolerance.allowed(total, node.grad, 0.0):
-            first = next(j for j, _ in contributions if order[j].gate.name == name)  # type: ignore[union-attr]
-            message = (
-                f"{name} gate (node #{first}): {head}. The .grad is exactly what you get if the {name} "
-                f"gate's backward assigns (=) its gradient to its operands instead of adding (+=) it: "
-                f"a node used more than once must sum the gradients of all its uses"
-            )
-            return Suspect(name, first, "accumulation", message)
+    named = [(gate_names[j], c) for j, c in contributions]
+    for would_leave, bug in _BACKWARD_BUGS:
+        for name in sorted(set(gate_names.values())):
+            grad = would_leave(named, name)
+            if abs(grad - node.grad) <= tolerance.allowed(grad, node.grad, 0.0):
+                first = next(j for j, _ in contributions if gate_names[j] == name)
+                message = (
+                    f"{name} gate (node #{first}): {head}. The .grad is exactly what you get if the "
+                    f"{name} gate's backward {bug}"
+                )
+                return Suspect(name, first, "accumulation", message)
     first = max(users)
-    name = order[first].gate.name  # type: ignore[union-attr]
     message = (
-        f"{name} gate (node #{first}): {head}. The gates that use this node passed it a wrong total "
-        f"gradient (an accumulation or ordering bug in backward?)"
+        f"{gate_names[first]} gate (node #{first}): {head}. The gates that use this node passed it a "
+        f"wrong total gradient (an accumulation or ordering bug in backward?)"
     )
-    return Suspect(name, first, "accumulation", message)
+    return Suspect(gate_names[first], first, "accumulation", message)
 
 
 # -- describing f and reproducing the check ---------------------------------------------------

@@ -98,8 +98,9 @@ def test_a_broken_rule_at_a_permanent_tie_is_named(monkeypatch):
     assert "da + db = -1 * dx" in suspect.message
 
 
-def assigning_backward(gate_name: str):
-    """Value.backward with ``=`` instead of ``+=`` for the operands of one gate."""
+def mishandling_backward(gate_name: str, add=lambda grad, contribution: contribution):
+    """Value.backward where one gate updates its operands' .grad with ``add`` instead of ``+=``;
+    by default it assigns (``=``)."""
 
     def backward(self: Value, seed: float = 1.0) -> None:
         order = topological_order(self, reset_intermediates=True)
@@ -110,7 +111,7 @@ def assigning_backward(gate_name: str):
             partials = node.gate.partials(*(p.data for p in node.parents), node.data)
             for parent, d in zip(node.parents, partials):
                 if node.gate.name == gate_name:
-                    parent.grad = d * node.grad  # the bug
+                    parent.grad = add(parent.grad, d * node.grad)  # the bug
                 else:
                     parent.grad += d * node.grad
 
@@ -129,7 +130,7 @@ def test_assignment_instead_of_accumulation_is_caught_and_named(monkeypatch, gat
     f = reused(gate)
     assert gradcheck(f, [0.7]).ok
 
-    monkeypatch.setattr(Value, "backward", assigning_backward(gate.name))
+    monkeypatch.setattr(Value, "backward", mishandling_backward(gate.name))
     with pytest.raises(GradcheckError) as caught:
         gradcheck(f, [0.7])
     report = caught.value.report
@@ -147,7 +148,7 @@ def test_accumulation_bug_deep_in_a_shared_subexpression(monkeypatch):
         return (s * 3.0).tanh() + s.exp() / (s + 2.0)
 
     assert gradcheck(f, [0.4, -0.9]).ok
-    monkeypatch.setattr(Value, "backward", assigning_backward("mul"))
+    monkeypatch.setattr(Value, "backward", mishandling_backward("mul"))
     with pytest.raises(GradcheckError) as caught:
         gradcheck(f, [0.4, -0.9])
     suspect = caught.value.report.suspect
@@ -159,6 +160,28 @@ def test_accumulation_bug_deep_in_a_shared_subexpression(monkeypatch):
     (times_3,) = (k for k, n in enumerate(order) if n.parents[:1] == (order[s],) and n.gate.name == "mul")
     assert suspect.node == times_3
     assert f"node #{s} (mul gate output) has .grad" in suspect.message
+
+
+MISHANDLINGS = [
+    ("adds twice", lambda grad, c: grad + 2.0 * c, "exp gate (node #1)", "operands twice"),
+    ("drops", lambda grad, c: grad, "exp gate (node #1)", "never adds its gradient to this operand"),
+    # No bug the checker knows: it names the node's gradient as wrong and the consumer nearest the root.
+    ("adds thrice", lambda grad, c: grad + 3.0 * c, "mul gate (node #2)", "passed it a wrong total gradient"),
+]
+
+
+@pytest.mark.parametrize(("bug", "add", "named", "says"), MISHANDLINGS, ids=[m[0] for m in MISHANDLINGS])
+def test_a_backward_that_mishandles_one_gate_is_caught(monkeypatch, bug, add, named, says):
+    def f(a):
+        return a * a.exp()  # a feeds the exp (node #1) and the mul (node #2)
+
+    monkeypatch.setattr(Value, "backward", mishandling_backward("exp", add))
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [0.7])
+    suspect = caught.value.report.suspect
+    assert suspect is not None and suspect.kind == "accumulation", str(caught.value.report)
+    assert suspect.message.startswith(f"{named}: leaf #0 'a' has .grad = ")
+    assert says in suspect.message
 
 
 def test_a_rule_that_raises_is_named(monkeypatch):
