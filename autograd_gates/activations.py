@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from functools import reduce
 
 from .value import Value, as_value, maximum
 
@@ -53,10 +54,6 @@ __all__ = [
 Number = float | int
 
 
-def _value(x: Value | Number, name: str) -> Value:
-    return as_value(x, name)
-
-
 def _slope(alpha: Value | Number, name: str) -> Value | float:
     """A slope parameter: a Value as it is, a finite number as a float, anything else an error."""
     if alpha.__class__ is Value:
@@ -73,7 +70,7 @@ def identity(x: Value | Number) -> Value:
 
     Returns ``x`` itself when it is a Value (no gate is added), else a constant leaf.
     """
-    return _value(x, "identity")
+    return as_value(x, "identity")
 
 
 def binary_step(x: Value | Number) -> Value:
@@ -85,7 +82,7 @@ def binary_step(x: Value | Number) -> Value:
     shows the dependence) while the mul gate's local derivative ``0`` stops the gradient.
     This is why the perceptron is trained with its own rule, not with gradients.
     """
-    x = _value(x, "binary_step")
+    x = as_value(x, "binary_step")
     level = 1.0 if x.data >= 0 else 0.0
     return 0.0 * x + level
 
@@ -96,7 +93,7 @@ def sigmoid(x: Value | Number) -> Value:
     Built as ``exp(min(x, 0)) / (1 + exp(-|x|))`` (``Value.sigmoid``), so no exponent
     is positive and ``sigmoid(±1000)`` is finite (1.0 and 0.0, gradients 0.0).
     """
-    return _value(x, "sigmoid").sigmoid()
+    return as_value(x, "sigmoid").sigmoid()
 
 
 def tanh(x: Value | Number) -> Value:
@@ -104,7 +101,7 @@ def tanh(x: Value | Number) -> Value:
 
     Built from the stable sigmoid (``Value.tanh``), so it is finite at ±1000.
     """
-    return _value(x, "tanh").tanh()
+    return as_value(x, "tanh").tanh()
 
 
 def arctan(x: Value | Number) -> Value:
@@ -113,7 +110,7 @@ def arctan(x: Value | Number) -> Value:
     arctan cannot be composed from the other gates, so it is a gate of its own in the
     table (``GATES["arctan"]``: ``x = arctan(a)  ->  da = 1 / (1 + a * a) * dx``).
     """
-    return _value(x, "arctan").arctan()
+    return as_value(x, "arctan").arctan()
 
 
 def relu(x: Value | Number) -> Value:
@@ -121,7 +118,7 @@ def relu(x: Value | Number) -> Value:
 
     The relu gate, with the slides' rule ``da = a > 0 ? dx : 0``: so ``relu'(0) = 0``.
     """
-    return _value(x, "relu").relu()
+    return as_value(x, "relu").relu()
 
 
 def leaky_relu(x: Value | Number, alpha: Value | Number = 0.01) -> Value:
@@ -140,7 +137,7 @@ def leaky_relu(x: Value | Number, alpha: Value | Number = 0.01) -> Value:
     there; central differences also give that average, so a gradient check at exactly
     0 is a kink and is reported as such.)
     """
-    x = _value(x, "leaky_relu")
+    x = as_value(x, "leaky_relu")
     alpha = _slope(alpha, "leaky_relu")
     positive = x.relu()
     return positive + alpha * (x - positive)
@@ -185,7 +182,7 @@ def elu(x: Value | Number, alpha: Value | Number = 1.0) -> Value:
     underflows harmlessly to 0 at -1000. At the kink 0 the relu gate gives the left
     derivative ``alpha`` (for ``alpha = 1`` both sides agree and that is the derivative).
     """
-    x = _value(x, "elu")
+    x = as_value(x, "elu")
     alpha = _slope(alpha, "elu")
     positive = x.relu()
     return positive + alpha * ((x - positive).exp() - 1.0)
@@ -200,7 +197,7 @@ def softplus(x: Value | Number) -> Value:
     ``sigmoid(0) = 1/2`` there. For ``x < -37`` the value rounds to 0 (there is no
     log1p gate) while the gradient, ``exp(x) / (1 + exp(x))``, stays accurate.
     """
-    x = _value(x, "softplus")
+    x = as_value(x, "softplus")
     return x.max(0.0) + (1.0 + (-x.abs()).exp()).log()
 
 
@@ -212,12 +209,12 @@ def _values(xs: Sequence[Value | Number], name: str) -> list[Value]:
     return [as_value(x, name) for x in xs]
 
 
-def _max_of(values: list[Value]) -> Value:
-    """The largest of ``values``, as a left fold of max gates."""
-    largest = values[0]
-    for v in values[1:]:
-        largest = maximum(largest, v)
-    return largest
+def _shifted_exps(values: list[Value]) -> tuple[Value, list[Value], Value]:
+    """What logsumexp and softmax share: ``m = max(values)`` (a fold of max gates), the terms
+    ``exp(v - m)``, and their sum, which lies in ``[1, n]`` (see ``logsumexp``)."""
+    m = reduce(maximum, values)
+    exps = [(v - m).exp() for v in values]
+    return m, exps, sum(exps[1:], exps[0])
 
 
 def logsumexp(xs: Sequence[Value | Number]) -> Value:
@@ -227,11 +224,7 @@ def logsumexp(xs: Sequence[Value | Number]) -> Value:
     overflow, no ``log(0)``. ``d/dx_i = softmax(x)_i``. ``m`` is a fold of max gates; the
     gradient through it cancels (the result does not depend on ``m``).
     """
-    values = _values(xs, "logsumexp")
-    m = _max_of(values)
-    total = (values[0] - m).exp()
-    for v in values[1:]:
-        total = total + (v - m).exp()
+    m, _, total = _shifted_exps(_values(xs, "logsumexp"))
     return m + total.log()
 
 
@@ -244,12 +237,7 @@ def softmax(xs: Sequence[Value | Number]) -> list[Value]:
     (a fold of max gates), so ``softmax([1000, 0, -1000])`` is ``[1, exp(-1000), 0]``,
     finite. Example from the slides: ``softmax([0.1, 1.3, 2.5]) = [0.0652, 0.2164, 0.7184]``.
     """
-    values = _values(xs, "softmax")
-    m = _max_of(values)
-    exps = [(v - m).exp() for v in values]
-    total = exps[0]
-    for e in exps[1:]:
-        total = total + e
+    _, exps, total = _shifted_exps(_values(xs, "softmax"))
     return [e / total for e in exps]
 
 
