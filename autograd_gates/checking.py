@@ -376,8 +376,7 @@ def _check_local_rule(
     shown = ", ".join(f"{o} = {v!r}" for o, v in zip(gate.operands, ops))
 
     def probe(moved: list[float]) -> Probe:
-        piece = gate.piece(*moved) if gate.piece is not None else None
-        return Probe(gate.forward(*moved), (gate,), (piece,), (tuple(moved),))
+        return Probe(gate.forward(*moved), (gate,), (tuple(moved),))
 
     # One direction per operand; then, if one of those sat on a kink, both operands together:
     # along (1, 1) a tie stays a tie (max(a, a) is smooth), so the rule's sum da + db is judged.
@@ -433,12 +432,7 @@ def _check_accumulation(order: list[Value], tolerance: Tolerance, rel_step: floa
                 if any(changed[p] for p in parents[j]):
                     values[j] = gates[j].forward(*(values[p] for p in parents[j]))  # type: ignore[union-attr]
                     changed[j] = True
-            operands = tuple(tuple(values[p] for p in ps) for ps in parents)
-            pieces = tuple(
-                g.piece(*ops) if g is not None and g.piece is not None else None
-                for g, ops in zip(gates, operands)
-            )
-            return Probe(values[-1], gates, pieces, operands)
+            return Probe(values[-1], gates, tuple(tuple(values[p] for p in ps) for ps in parents))
 
         return replay
 

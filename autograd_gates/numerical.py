@@ -28,7 +28,7 @@ import inspect
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .value import Value, topological_order
 
@@ -127,21 +127,23 @@ class Probe:
 
     value: float
     gates: tuple = ()  # the gate of each node in topological order (None for leaves)
-    pieces: tuple = ()  # gate.piece(*operands) for gates that have one, else None
-    operands: tuple = ()  # the operands' floats of each node, to describe a kink
+    operands: tuple = ()  # the operands' floats of each node
+    pieces: tuple = field(init=False)  # gate.piece(*operands) for gates that have one, else None
+
+    def __post_init__(self) -> None:
+        pieces = tuple(
+            gate.piece(*ops) if gate is not None and gate.piece is not None else None
+            for gate, ops in zip(self.gates, self.operands)
+        )
+        object.__setattr__(self, "pieces", pieces)
 
 
 def probe_of(out: object) -> Probe:
     """The probe of ``f``'s output: a Value (its circuit is read too) or a plain number."""
     if isinstance(out, Value):
         order = topological_order(out)
-        gates = tuple(node.gate for node in order)
         operands = tuple(tuple(p.data for p in node.parents) for node in order)
-        pieces = tuple(
-            gate.piece(*ops) if gate is not None and gate.piece is not None else None
-            for gate, ops in zip(gates, operands)
-        )
-        return Probe(out.data, gates, pieces, operands)
+        return Probe(out.data, tuple(node.gate for node in order), operands)
     if isinstance(out, (int, float)) and not isinstance(out, bool):
         return Probe(float(out))
     raise TypeError(f"f must return a Value (or a number), got {type(out).__name__} {out!r}")
