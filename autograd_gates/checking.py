@@ -374,40 +374,41 @@ def _check_local_rule(
             gate.name, k, "local rule", f"{gate.name} gate (node #{k}): its rule raised {exc!r}"
         ), []
     shown = ", ".join(f"{o} = {v!r}" for o, v in zip(gate.operands, ops))
-
-    def probe(moved: list[float]) -> Probe:
-        return Probe(gate.forward(*moved), (gate,), (tuple(moved),))
-
-    # One direction per operand; then, if one of those sat on a kink, both operands together:
-    # along (1, 1) a tie stays a tie (max(a, a) is smooth), so the rule's sum da + db is judged.
-    directions = [
-        (f"d{name}", partials[j], [int(m == j) for m in range(len(ops))])
-        for j, name in enumerate(gate.operands)
-    ]
     unsure: list[str] = []
-    for what, analytic, direction in directions + [("da + db", sum(partials), [1] * len(ops))]:
-        if what == "da + db" and (len(ops) < 2 or not unsure):
-            break
 
-        def along(t: float, direction: list[int] = direction) -> Probe:
-            return probe([v + d * t for v, d in zip(ops, direction)])
+    def judge(what: str, analytic: float, direction: list[int]) -> Suspect | None:
+        """The rule's ``what`` against the forward's slope along ``direction`` from the operands."""
 
-        scale = max(abs(v) for v, d in zip(ops, direction) if d)
-        estimate = estimate_derivative(
-            along, 0.0, along(0.0), what=what[1:], rel_step=rel_step * max(1.0, scale)
-        )
+        def along(t: float) -> Probe:
+            moved = [v + d * t for v, d in zip(ops, direction)]
+            return Probe(gate.forward(*moved), (gate,), (tuple(moved),))
+
+        scale = max(abs(v) for v, d in zip(ops, direction) if d)  # the step is relative to the operands
+        estimate = estimate_derivative(along, 0.0, along(0.0), what="t", rel_step=rel_step * max(1.0, scale))
         verdict, allowed = tolerance.judge(analytic, estimate)
-        if verdict == FAIL:
-            message = (
-                f"{gate.name} gate (node #{k}, {shown}): its local rule gives {what} = "
-                f"{analytic:.12g} * dx, but a numerical derivative of its forward gives "
-                f"{estimate.value:.12g} ± {estimate.error:.1e} "
-                f"({hint(analytic, estimate.value, allowed)}); "
-                f"rule: {gate.rule}"
-            )
-            return Suspect(gate.name, k, "local rule", message), []
         if verdict == INCONCLUSIVE:
             unsure.append(f"{gate.name} #{k} {what}")
+        if verdict != FAIL:
+            return None
+        message = (
+            f"{gate.name} gate (node #{k}, {shown}): its local rule gives {what} = "
+            f"{analytic:.12g} * dx, but a numerical derivative of its forward gives "
+            f"{estimate.value:.12g} ± {estimate.error:.1e} "
+            f"({hint(analytic, estimate.value, allowed)}); "
+            f"rule: {gate.rule}"
+        )
+        return Suspect(gate.name, k, "local rule", message)
+
+    for j, name in enumerate(gate.operands):
+        found = judge(f"d{name}", partials[j], [int(m == j) for m in range(len(ops))])
+        if found is not None:
+            return found, []
+    if unsure and len(ops) == 2:
+        # An operand alone sat on a kink; along (1, 1) a tie stays a tie (max(a, a) is smooth),
+        # so the rule's sum da + db can still be judged.
+        found = judge("da + db", sum(partials), [1, 1])
+        if found is not None:
+            return found, []
     return None, unsure
 
 
