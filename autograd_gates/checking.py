@@ -35,7 +35,7 @@ import inspect
 import math
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .numerical import (
     DOMAIN_EDGE,
@@ -142,12 +142,15 @@ class GradcheckReport:
     reproduce: str
     suspect: Suspect | None = None
     diagnosis: str = ""  # what the suspect search concluded when it found no gate to blame
-    inputs: tuple[float, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         """True only for ``outcome == "pass"``."""
         return self.outcome == PASS
+
+    @property
+    def inputs(self) -> tuple[float, ...]:
+        return tuple(r.x for r in self.rows)
 
     @property
     def analytic(self) -> list[float]:
@@ -282,7 +285,6 @@ def gradcheck(
         reproduce=_reproduce(f, xs, tolerance, rel_step),
         suspect=suspect,
         diagnosis=diagnosis,
-        inputs=tuple(xs),
     )
     if raise_exception and outcome == FAIL:
         raise GradcheckError(report)

@@ -113,6 +113,7 @@ def test_report_of_a_pass():
     assert isinstance(report, GradcheckReport)
     assert report.outcome == "pass" and report.ok
     assert [r.label for r in report.rows] == ["a", "b"]
+    assert report.inputs == (2.0, -1.0)
     assert report.analytic == pytest.approx([-1.0 + math.exp(2.0), 2.0], rel=1e-15)
     assert report.numeric == pytest.approx(report.analytic, rel=1e-9)
     assert report.value == pytest.approx(-2.0 + math.exp(2.0))
