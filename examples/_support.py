@@ -28,11 +28,15 @@ PAGE_WIDTH = 7.0
 
 
 def parse_args(description: str) -> argparse.Namespace:
+    """The command line every example shares: ``OUT_DIR [--quick]``; creates ``OUT_DIR``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("out", type=Path, help="folder the figures are written to (created if missing)")
     parser.add_argument("--quick", action="store_true", help="small settings, for a smoke run")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission, ...
+        parser.error(f"cannot use {str(args.out)!r} as the output folder: {exc.strerror}")
     return args
 
 
@@ -82,6 +86,7 @@ def shrink_png(path: Path) -> None:
 
 
 def heading(text: str) -> None:
+    """Print ``text`` as an underlined section title."""
     print()
     print(text)
     print("-" * len(text))

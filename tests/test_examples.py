@@ -189,7 +189,22 @@ def test_example_needs_an_output_folder() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 2
-    assert "out" in result.stderr
+    assert "the following arguments are required: out" in result.stderr
+
+
+def test_example_refuses_a_file_as_its_output_folder(tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / "05_matrix_gradients.py"), str(taken)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert f"cannot use {str(taken)!r} as the output folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert taken.read_text(encoding="utf-8") == "keep me\n"
 
 
 def _quoted_outputs() -> list[tuple[str, str, list[str]]]:
