@@ -228,6 +228,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the reference, write it to PATH, or (``--check``) exit 1 if PATH is stale."""
     parser = argparse.ArgumentParser(
         prog="python -m autograd_gates.reference",
         description="Render the gate reference from the gate table.",
@@ -249,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{path} is up to date")
         return 0
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        parser.error(f"cannot write {str(path)!r}: {exc.strerror}")
     print(f"wrote {path}")
     return 0
 

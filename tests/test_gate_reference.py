@@ -107,6 +107,14 @@ def test_check_mode_reports_a_stale_file(tmp_path, capsys) -> None:
     assert main(["--check", str(stale)]) == 0
 
 
+def test_an_unwritable_path_is_a_usage_error(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path / "no-such-folder" / "gates.md")])
+    assert exit_info.value.code == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not (tmp_path / "no-such-folder").exists()
+
+
 def test_command_line_prints_the_reference() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "autograd_gates.reference"],
