@@ -50,6 +50,8 @@ from .numerical import (
     input_labels,
     point_function,
     probe_of,
+    relative_step,
+    require_nonnegative,
 )
 from .value import Value, topological_order
 
@@ -214,11 +216,12 @@ def gradcheck(
         >>> gradcheck(lambda a, b: a * b + a.exp(), [2.0, -1.0]).outcome
         'pass'
     """
-    for name, tol in (("atol", atol), ("rtol", rtol), ("err_factor", err_factor), ("noise_rtol", noise_rtol)):
-        if not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
-            raise ValueError(f"{name} must be a finite number >= 0, got {tol!r}")
+    require_nonnegative(atol=atol, rtol=rtol, err_factor=err_factor, noise_rtol=noise_rtol)
+    relative_step(1.0, rel_step)  # a bad rel_step is refused before f runs
     tolerance = Tolerance(float(atol), float(rtol), float(err_factor), float(noise_rtol))
     xs, given = as_inputs(inputs)
+    if isinstance(labels, str) or labels and len(labels) != len(xs):
+        raise ValueError(f"labels must give one name per input ({len(xs)}), got {labels!r}")
     names = input_labels(f, len(xs), list(labels) or given)
 
     leaves = [Value(x, label) for x, label in zip(xs, names)]

@@ -180,8 +180,8 @@ def relative_step(x: float, rel_step: float = REL_STEP) -> float:
     and ``x - 2h`` exact floats (bar a step crossing a power of two, where the difference
     quotients below divide by the actual distance anyway).
     """
-    if not rel_step > 0:
-        raise ValueError(f"rel_step must be positive, got {rel_step!r}")
+    if isinstance(rel_step, bool) or not isinstance(rel_step, (int, float)) or not 0 < rel_step < math.inf:
+        raise ValueError(f"rel_step must be a finite number > 0, got {rel_step!r}")
     h = rel_step * max(1.0, abs(x))
     return 2.0 ** round(math.log2(h))
 
@@ -290,6 +290,13 @@ def estimate_derivative(
 # -- the public function -----------------------------------------------------------------------
 
 
+def require_nonnegative(**options: float) -> None:
+    """A ValueError naming the first option that is not a finite number >= 0."""
+    for name, value in options.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
 def as_inputs(inputs: object) -> tuple[list[float], list[str]]:
     """The inputs as floats (a number, Values or numbers) and any labels the Values carry."""
     if isinstance(inputs, (int, float, Value)) and not isinstance(inputs, bool):
@@ -374,6 +381,10 @@ def numerical_grad(
     ``step`` and ``issue`` (``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
     or ``""`` when the estimate can be trusted).
     """
+    if isinstance(max_refinements, bool) or not isinstance(max_refinements, int) or max_refinements < 0:
+        raise ValueError(f"max_refinements must be an int >= 0, got {max_refinements!r}")
+    require_nonnegative(noise_rtol=noise_rtol, noise_atol=noise_atol)
+    relative_step(1.0, rel_step)  # a bad rel_step is refused before f runs
     xs, given = as_inputs(inputs)
     labels = input_labels(f, len(xs), given)
     base = probe_of(f(*(Value(x, label) for x, label in zip(xs, labels))))

@@ -208,6 +208,8 @@ def test_tolerances_are_passed_through_and_reproduced():
         gradcheck(lambda a: a, [1.0], atol=-1.0)
     with pytest.raises(ValueError, match="rtol"):
         gradcheck(lambda a: a, [1.0], rtol=math.nan)
+    with pytest.raises(ValueError, match="rel_step"):
+        gradcheck(lambda a: a, [1.0], rel_step=0.0)
 
 
 def test_labels_come_from_parameters_values_or_the_caller():
@@ -217,6 +219,9 @@ def test_labels_come_from_parameters_values_or_the_caller():
     assert [r.label for r in rows] == ["p", "q"]
     rows = gradcheck(lambda *v: v[0] * v[1], [1.0, 2.0], labels=["u", "v"]).rows
     assert [r.label for r in rows] == ["u", "v"]
+    for wrong in (["u"], ["u", "v", "w"], "uv"):
+        with pytest.raises(ValueError, match=r"labels must give one name per input \(2\)"):
+            gradcheck(lambda *v: v[0] * v[1], [1.0, 2.0], labels=wrong)
 
 
 def test_inputs_may_be_numpy_scalars_or_a_single_number():

@@ -62,6 +62,8 @@ def test_step_is_relative_and_exact(x):
 def test_relative_step_rejects_a_bad_rel_step():
     with pytest.raises(ValueError, match="rel_step"):
         relative_step(1.0, 0.0)
+    with pytest.raises(ValueError, match="rel_step must be a finite number > 0, got '1e-6'"):
+        relative_step(1.0, "1e-6")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -196,6 +198,20 @@ def test_inputs_are_validated():
         numerical_grad(lambda: Value(1.0), [])
     with pytest.raises(TypeError, match="must return a Value"):
         numerical_grad(lambda a: "x", [1.0])
+
+
+@pytest.mark.parametrize(
+    ("option", "bad"),
+    [("max_refinements", -1), ("max_refinements", 1.5), ("noise_rtol", -1e-3), ("noise_atol", math.inf)],
+)
+def test_options_are_validated_before_f_runs(option, bad):
+    def f(a):
+        raise AssertionError("f must not run with a bad option")
+
+    with pytest.raises(ValueError, match=f"{option} must be"):
+        numerical_grad(f, [1.0], **{option: bad})
+    with pytest.raises(ValueError, match="rel_step"):
+        numerical_grad(f, [1.0], rel_step=-1.0)
 
 
 def test_numpy_scalars_values_and_plain_numbers():
