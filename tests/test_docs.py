@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import doctest
 import io
-import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -235,7 +234,3 @@ def test_indented_blocks_inside_admonitions_run(tmp_path) -> None:
     with pytest.raises(AssertionError, match="shown output differs"):
         _run_text('!!! note\n\n    ```pycon\n    >>> 2 * 3\n    7\n    ```\n', tmp_path)
     _run_text('!!! note\n\n    ```pycon\n    >>> 2 * 3\n    6\n    ```\n', tmp_path)
-
-
-def test_environment_is_headless() -> None:
-    assert os.environ["MPLBACKEND"] == "Agg"
