@@ -28,7 +28,7 @@ import inspect
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .value import Value, topological_order
 
@@ -275,16 +275,14 @@ def estimate_derivative(
 
     if best is None:
         assert trouble is not None
-        return GradEstimate(
-            trouble.value, trouble.error, trouble.step, evaluations, trouble.issue, trouble.detail
-        )
+        return replace(trouble, evaluations=evaluations)
     if best.error > noise_rtol * abs(best.value) + noise_atol:
         detail = (
             f"the estimate {best.value:.6g} at {what} = {x!r} is uncertain by {best.error:.1e} "
             f"(h = {best.step:.3g})"
         )
-        return GradEstimate(best.value, best.error, best.step, evaluations, NOISY, detail, best.join)
-    return GradEstimate(best.value, best.error, best.step, evaluations, join=best.join)
+        return replace(best, evaluations=evaluations, issue=NOISY, detail=detail)
+    return replace(best, evaluations=evaluations)
 
 
 # -- the public function -----------------------------------------------------------------------
@@ -301,7 +299,7 @@ def as_inputs(inputs: object) -> tuple[list[float], list[str]]:
     """The inputs as floats (a number, Values or numbers) and any labels the Values carry."""
     if isinstance(inputs, (int, float, Value)) and not isinstance(inputs, bool):
         inputs = [inputs]
-    if not isinstance(inputs, Sequence) and not hasattr(inputs, "__iter__"):
+    if not hasattr(inputs, "__iter__"):
         raise TypeError(f"inputs must be a number or a sequence of numbers, got {type(inputs).__name__}")
     xs: list[float] = []
     labels: list[str] = []
@@ -310,7 +308,7 @@ def as_inputs(inputs: object) -> tuple[list[float], list[str]]:
             xs.append(item.data)
             labels.append(item.label)
             continue
-        if isinstance(item, bool) or not isinstance(item, (int, float)) and not hasattr(item, "__float__"):
+        if isinstance(item, bool) or not hasattr(item, "__float__"):
             raise TypeError(f"input {i} must be a number, got {type(item).__name__} {item!r}")
         value = float(item)  # type: ignore[arg-type]
         if not math.isfinite(value):
