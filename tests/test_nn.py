@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograd_gates import Value, datasets, gradcheck
-from autograd_gates.activations import PReLU, tanh
+from autograd_gates.activations import PReLU, elu, identity, tanh
 from autograd_gates.nn import MLP, Adaline, Layer, Neuron, Perceptron, SigmoidNeuron
 from autograd_gates.training import ConvergenceWarning, DivergenceWarning
 
@@ -67,7 +67,9 @@ def test_mlp_takes_values_and_passes_gradients_to_them():
 
 
 def test_activations_by_name_function_and_prelu():
-    assert MLP(2, [2, 1], activation="elu", seed=0)([1.0, 2.0])
+    model = MLP(2, [2, 1], activation="elu", seed=0)
+    assert [n.activation for n in model.layers[0].neurons] == [elu, elu]
+    assert model.layers[1].neurons[0].activation is identity  # the output layer stays linear
     model = MLP(2, [2, 1], activation=tanh, seed=0)
     assert model.layers[0].neurons[0].activation is tanh
     model = MLP(2, [3, 1], activation="prelu", seed=0)
@@ -307,11 +309,17 @@ BAD_DATA = [
 ]
 
 
-@pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
-@pytest.mark.parametrize(("X", "y", "message"), BAD_DATA)
+@pytest.mark.parametrize(
+    ("make", "X", "y", "message"),
+    [
+        pytest.param(make, X, y, message, id=f"{make.__name__}-{i}")
+        for make in (Perceptron, SigmoidNeuron, Adaline)
+        for i, (X, y, message) in enumerate(BAD_DATA)
+        # Adaline does regression: any finite target is a label (tested below)
+        if not (make is Adaline and "not a label" in message)
+    ],
+)
 def test_bad_data_is_refused_before_any_weight_changes(make, X, y, message):
-    if make is Adaline and "not a label" in message:
-        return  # Adaline does regression: any finite target is fine (tested below)
     model = make(2, seed=0)
     before = [p.data for p in model.parameters()]
     with pytest.raises(ValueError, match=message):
