@@ -168,6 +168,13 @@ def test_the_caret_stays_under_the_fault_in_a_long_expression(before: int, after
     assert shown.startswith("...") == (err.position > CARET_WIDTH // 2)
 
 
+@pytest.mark.parametrize("space", ["\n", "\t", "\r", "\x0b", "\x0c", "\u00a0"])
+def test_the_caret_line_has_no_control_characters(space: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(f"a{space}+ b)")
+    assert info.value.caret().splitlines() == ["a + b)", "     ^"]
+
+
 def test_the_length_limit_points_at_the_first_character_too_many() -> None:
     with pytest.raises(ExpressionError, match="longer than") as info:
         parse("a+" * MAX_LENGTH + "a")
