@@ -61,7 +61,8 @@ class ExpressionError(ValueError):
         A long expression is cut to the ``CARET_WIDTH`` characters around the fault (``...``
         marks a cut), so the caret stays under it on a terminal line.
         """
-        line = re.sub(r"\s", " ", self.expression)  # one character each: positions stay
+        # Tabs, newlines and control characters (a terminal would act on them) become spaces.
+        line = "".join(ch if ch.isprintable() else " " for ch in self.expression)
         start = max(0, min(self.position - CARET_WIDTH // 2, len(line) - CARET_WIDTH))
         shown = line[start : start + CARET_WIDTH]
         before = "..." if start > 0 else ""

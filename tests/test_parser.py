@@ -175,6 +175,12 @@ def test_the_caret_line_has_no_control_characters(space: str) -> None:
     assert info.value.caret().splitlines() == ["a + b)", "     ^"]
 
 
+def test_a_control_character_is_named_but_not_printed_raw() -> None:
+    with pytest.raises(ExpressionError, match=r"unexpected character '\\x1b'") as info:
+        parse("a\x1b[31m")
+    assert info.value.caret().splitlines() == ["a [31m", " ^"]
+
+
 def test_the_length_limit_points_at_the_first_character_too_many() -> None:
     with pytest.raises(ExpressionError, match="longer than") as info:
         parse("a+" * MAX_LENGTH + "a")
