@@ -59,20 +59,20 @@ def _scalar(x: object) -> object:
     return x.item() if getattr(x, "ndim", None) == 0 and hasattr(x, "item") else x
 
 
-def _targets(y: object, name: str = "y") -> list[float]:
+def _targets(y: object) -> list[float]:
     if _is_sequence(y):
         items = list(y.tolist() if hasattr(y, "tolist") else y)
     else:
         items = [_scalar(y)]
     if not items:
-        raise ValueError(f"{name} is empty: a loss needs at least one sample")
+        raise ValueError("y is empty: a loss needs at least one sample")
     out = []
     for i, t in enumerate(items):
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
-            raise TypeError(f"{name}[{i}] must be a number, got {type(t).__name__} {t!r}")
+            raise TypeError(f"y[{i}] must be a number, got {type(t).__name__} {t!r}")
         t = float(t)
         if not math.isfinite(t):
-            raise ValueError(f"{name}[{i}] must be finite, got {t!r}")
+            raise ValueError(f"y[{i}] must be finite, got {t!r}")
         out.append(t)
     return out
 

@@ -111,10 +111,13 @@ class Neuron(Module):
         self.activation = get_activation(activation)
         if weights is None:
             weights = _generator(seed).uniform(-1.0, 1.0, self.n_inputs)
-        elif len(weights) != self.n_inputs:
-            raise ValueError(f"weights has {len(weights)} numbers but n_inputs is {self.n_inputs}")
+        elif not hasattr(weights, "__len__") or len(weights) != self.n_inputs:
+            raise ValueError(
+                f"weights must be a sequence of n_inputs = {self.n_inputs} numbers, got {weights!r}"
+            )
         prefix = f"{name}." if name else ""
-        self.w = [Value(float(v), f"{prefix}w{i}") for i, v in enumerate(weights)]
+        # Value checks each number and names it in an error (Value('w1') must be finite).
+        self.w = [Value(v, f"{prefix}w{i}") for i, v in enumerate(weights)]
         self.b = Value(bias, f"{prefix}b")
 
     def __call__(self, x: Sequence[float | Value]) -> Value:

@@ -110,6 +110,10 @@ def test_mlp_bad_construction():
         MLP(2, [3, 0])
     with pytest.raises(ValueError, match="n_inputs"):
         Neuron(0)
+    with pytest.raises(ValueError, match=r"weights must be a sequence of n_inputs = 2 numbers, got \[1.0\]"):
+        Neuron(2, weights=[1.0])
+    with pytest.raises(TypeError, match=r"Value\('w0'\) must be a number"):
+        Neuron(2, weights=["a", 1.0])
     with pytest.raises(ValueError, match="unknown activation 'relux'"):
         MLP(2, [1], activation="relux")  # one layer never uses `activation`: still refused
 
