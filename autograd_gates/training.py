@@ -324,14 +324,14 @@ def fit(
     try:
         for epoch in range(epochs):
             order = np.arange(n) if size == n else rng.permutation(n)
-            loss_sum, correct, counted, first_rate = 0.0, 0, 0, None
+            loss_sum, correct, counted = 0.0, 0, 0
             stop = None
             for lo in range(0, n, size):
                 batch = order[lo : lo + size]
                 if lr_schedule is not None:
                     optimizer.lr = _check_rate(lr_schedule(history.steps), history.steps)
-                if first_rate is None:
-                    first_rate = optimizer.lr
+                if lo == 0:
+                    history.learning_rate.append(optimizer.lr)
                 batch_y = [targets[i] for i in batch]
                 try:
                     outputs = [model(rows[i]) for i in batch]
@@ -360,7 +360,6 @@ def fit(
                     break
                 history.steps += 1
             history.loss.append(loss_sum / counted)
-            history.learning_rate.append(first_rate)
             accuracy = correct / counted if predict is not None and math.isfinite(loss_sum) else None
             if predict is not None:
                 history.accuracy.append(accuracy if accuracy is not None else math.nan)
