@@ -80,10 +80,6 @@ def _name(activation: Callable[[Value], Value]) -> str:
     return getattr(activation, "__name__", type(activation).__name__)
 
 
-def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
 # -- building blocks ----------------------------------------------------------------------
 
 
@@ -110,7 +106,7 @@ class Neuron(Module):
         self.n_inputs = count(n_inputs, "n_inputs")
         self.activation = get_activation(activation)
         if weights is None:
-            weights = _generator(seed).uniform(-1.0, 1.0, self.n_inputs)
+            weights = np.random.default_rng(seed).uniform(-1.0, 1.0, self.n_inputs)
         elif not hasattr(weights, "__len__") or len(weights) != self.n_inputs:
             raise ValueError(
                 f"weights must be a sequence of n_inputs = {self.n_inputs} numbers, got {weights!r}"
@@ -152,7 +148,7 @@ class Layer(Module):
     ) -> None:
         self.n_inputs = count(n_inputs, "n_inputs")
         self.n_outputs = count(n_outputs, "n_outputs")
-        rng = _generator(seed)
+        rng = np.random.default_rng(seed)
         prefix = f"{name}." if name else ""
         self.neurons = [
             Neuron(self.n_inputs, activation, seed=rng, name=f"{prefix}n{j}") for j in range(self.n_outputs)
@@ -200,7 +196,7 @@ class MLP(Module):
         # and a misspelt name would otherwise pass in silence.
         for name in (activation, output_activation):
             get_activation(name)
-        rng = _generator(seed)
+        rng = np.random.default_rng(seed)
         widths = [self.n_inputs, *sizes]
         last = len(sizes) - 1
         self.layers = [

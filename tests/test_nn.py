@@ -86,6 +86,9 @@ def test_initialisation_is_reproducible_from_a_seed():
 
     assert weights(5) == weights(5)
     assert weights(5) != weights(6)
+    # One generator feeds every neuron in turn, so no two neurons start alike.
+    layer = Layer(2, 3, seed=np.random.default_rng(5))
+    assert len({tuple(w.data for w in n.w) for n in layer.neurons}) == 3
 
 
 @pytest.mark.parametrize(
