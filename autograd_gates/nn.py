@@ -210,6 +210,10 @@ class MLP(Module):
             for i in range(len(sizes))
         ]
 
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_outputs
+
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
         xs = _sample(x, self.n_inputs, "MLP")
         for layer in self.layers:

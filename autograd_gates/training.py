@@ -130,15 +130,24 @@ class LossSpec:
     function: Callable[..., Value]
     labels: tuple[float, ...] | None  # None: any finite number (regression)
     predict: Callable[[list[Value]], float] | None  # None: no accuracy (regression)
-    check_labels: Callable[[np.ndarray], None] | None = None  # a rule a set of labels cannot say
+    # A rule a set of labels cannot say; called with the labels and the model.
+    check_labels: Callable[[np.ndarray, Any], None] | None = None
 
 
-def _class_indices(y: np.ndarray) -> None:
-    """Refuse a label that is not a class index; the upper bound, the number of classes, is the model's."""
+def _class_indices(y: np.ndarray, model: object) -> None:
+    """Refuse a label that is not a class index: an integer >= 0, below the model's ``n_outputs``.
+
+    Checked on all of ``y`` before training: the loss checks each batch too, but a batch
+    cannot say where in ``y`` a bad label sits.
+    """
+    n_classes = getattr(model, "n_outputs", None)
     bad = (y < 0) | (y != np.floor(y))
+    if n_classes is not None:
+        bad |= y >= n_classes
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"y[{i}] = {y[i]:g} is not a class index (an integer >= 0)")
+        known = f"in 0 .. {n_classes - 1}" if n_classes is not None else "(an integer >= 0)"
+        raise ValueError(f"y[{i}] = {y[i]:g} is not a class index {known}")
 
 
 def _first(out: list[Value] | Value) -> float:
@@ -296,7 +305,7 @@ def fit(
     X = as_inputs(X, n_features)
     y = as_labels(y, X.shape[0], labels)
     if spec and spec.check_labels:
-        spec.check_labels(y)
+        spec.check_labels(y, model)
     epochs = count(epochs, "epochs")
     if batch_size is not None:
         batch_size = count(batch_size, "batch_size")

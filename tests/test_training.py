@@ -294,6 +294,8 @@ def test_softmax_cross_entropy_checks_class_labels_first():
     before = [p.data for p in model.parameters()]
     with pytest.raises(ValueError, match=r"y\[1\] = 1.5 is not a class index"):
         fit(model, X[:3], [0.0, 1.5, 2.0], loss="softmax_cross_entropy")
-    with pytest.raises(ValueError, match=r"y\[2\] = 3.0 is not a class index in 0 .. 2"):
+    with pytest.raises(ValueError, match=r"y\[2\] = 3 is not a class index in 0 .. 2"):
         fit(model, X[:3], [0.0, 1.0, 3.0], loss="softmax_cross_entropy")
+    with pytest.raises(ValueError, match=r"y\[1\] = 5 is not a class index in 0 .. 2"):
+        fit(model, X[:3], [0.0, 5.0, 2.0], loss="softmax_cross_entropy", batch_size=1)  # not "y[0]"
     assert [p.data for p in model.parameters()] == before
