@@ -32,6 +32,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from .value import Value
 
@@ -291,18 +292,23 @@ class Expr:
 
     # -- evaluation -------------------------------------------------------------------------
 
+    def _fold(self, xs: Sequence, constant: Callable[[float], object], kind: str) -> dict[Expr, Any]:
+        """Every node's value, operands first: a variable's from ``xs``, a constant's through
+        ``constant``, an operation's through its ``OpSpec``'s ``kind`` (build, evaluate, decimal)."""
+        values: dict[Expr, Any] = {}
+        for node in self.nodes():
+            if node.op == "var":
+                values[node] = _variable(xs, node.param)  # type: ignore[arg-type]
+            elif node.op == "const":
+                values[node] = constant(node.param)  # type: ignore[arg-type]
+            else:
+                values[node] = getattr(OPS[node.op], kind)(*(values[a] for a in node.args), node.param)
+        return values
+
     def build(self, values: Sequence[Value | Number]) -> Value:
         """Engine nodes for this expression; equal subexpressions become one shared node."""
         leaves = [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(values)]
-        built: dict[Expr, Value] = {}
-        for node in self.nodes():
-            if node.op == "var":
-                built[node] = _variable(leaves, node.param)  # type: ignore[arg-type]
-            elif node.op == "const":
-                built[node] = Value(node.param)  # type: ignore[arg-type]
-            else:
-                built[node] = OPS[node.op].build(*(built[a] for a in node.args), node.param)
-        return built[self]
+        return self._fold(leaves, Value, "build")[self]
 
     def as_function(self) -> ExprFunction:
         """``f(*values) -> Value``, ready for ``gradcheck`` and ``numerical_grad``."""
@@ -314,15 +320,7 @@ class Expr:
         return values[self]
 
     def _float_values(self, xs: Sequence[Number]) -> dict[Expr, float]:
-        values: dict[Expr, float] = {}
-        for node in self.nodes():
-            if node.op == "var":
-                values[node] = float(_variable(xs, node.param))  # type: ignore[arg-type]
-            elif node.op == "const":
-                values[node] = node.param  # type: ignore[assignment]
-            else:
-                values[node] = OPS[node.op].evaluate(*(values[a] for a in node.args), node.param)
-        return values
+        return self._fold([float(x) for x in xs], float, "evaluate")
 
     def in_domain(
         self, xs: Sequence[Number], *, margin: float = 1e-3, max_abs: float = 1e8, max_exp: float = 50.0
@@ -383,21 +381,10 @@ class Expr:
             grads = []
             for i in range(len(point)):
                 h = Decimal("1e-25") * max(Decimal(1), abs(point[i]))
-                up = self._decimal_value([*point[:i], point[i] + h, *point[i + 1 :]])
-                down = self._decimal_value([*point[:i], point[i] - h, *point[i + 1 :]])
+                up = self._fold([*point[:i], point[i] + h, *point[i + 1 :]], Decimal, "decimal")[self]
+                down = self._fold([*point[:i], point[i] - h, *point[i + 1 :]], Decimal, "decimal")[self]
                 grads.append(float((up - down) / (2 * h)))
             return grads
-
-    def _decimal_value(self, xs: Sequence[Decimal]) -> Decimal:
-        values: dict[Expr, Decimal] = {}
-        for node in self.nodes():
-            if node.op == "var":
-                values[node] = _variable(xs, node.param)  # type: ignore[arg-type]
-            elif node.op == "const":
-                values[node] = Decimal(node.param)  # type: ignore[arg-type]
-            else:
-                values[node] = OPS[node.op].decimal(*(values[a] for a in node.args), node.param)
-        return values[self]
 
 
 class ExprFunction:
