@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .gates import GATES
 from .value import Value
 
 __all__ = [
@@ -69,7 +70,6 @@ class OpSpec:
     decimal: Callable[..., Decimal]  # (operands as Decimals, k) -> Decimal
     infix: str = ""  # "+" for an infix operator, "" for a call
     precedence: int = 5  # Python's binding strength: 1 (+ -), 2 (* /), 3 (unary -), 4 (**), 5 (atoms)
-    gate: bool = True  # a gate of the table, or composed from gates
 
 
 def _dsigmoid(a: Decimal) -> Decimal:
@@ -125,49 +125,30 @@ def _dpowk(a: Decimal, k: float) -> Decimal:
     return a ** Decimal(k)
 
 
-def _spec(name, arity, build, evaluate, dec, infix="", precedence=5, gate=True) -> OpSpec:
-    return OpSpec(name, arity, build, evaluate, dec, infix, precedence, gate)
-
-
 OPS: dict[str, OpSpec] = {
     s.name: s
     for s in (
-        _spec("add", 2, lambda a, b, k: a + b, lambda a, b, k: a + b, lambda a, b, k: a + b, "+", 1),
-        _spec("sub", 2, lambda a, b, k: a - b, lambda a, b, k: a - b, lambda a, b, k: a - b, "-", 1, False),
-        _spec("mul", 2, lambda a, b, k: a * b, lambda a, b, k: a * b, lambda a, b, k: a * b, "*", 2),
-        _spec("div", 2, lambda a, b, k: a / b, lambda a, b, k: a / b, lambda a, b, k: a / b, "/", 2),
-        _spec("neg", 1, lambda a, k: -a, lambda a, k: -a, lambda a, k: -a, "-", 3, False),
-        _spec("pow", 2, lambda a, b, k: a**b, lambda a, b, k: _fpow(a, b), lambda a, b, k: a**b, "**", 4),
-        _spec("powk", 1, lambda a, k: a**k, _fpowk, _dpowk, "**", 4),
-        _spec("exp", 1, lambda a, k: a.exp(), lambda a, k: math.exp(a), lambda a, k: a.exp()),
-        _spec("log", 1, lambda a, k: a.log(), lambda a, k: math.log(a), lambda a, k: a.ln()),
-        _spec("arctan", 1, lambda a, k: a.arctan(), lambda a, k: math.atan(a), lambda a, k: _datan(a)),
-        _spec("relu", 1, lambda a, k: a.relu(), lambda a, k: max(a, 0.0), lambda a, k: max(a, Decimal(0))),
-        _spec("max", 2, lambda a, b, k: a.max(b), lambda a, b, k: max(a, b), lambda a, b, k: max(a, b)),
-        _spec(
-            "min",
-            2,
-            lambda a, b, k: a.min(b),
-            lambda a, b, k: min(a, b),
-            lambda a, b, k: min(a, b),
-            gate=False,
-        ),
-        _spec("abs", 1, lambda a, k: a.abs(), lambda a, k: abs(a), lambda a, k: abs(a), gate=False),
-        _spec(
-            "sigmoid",
-            1,
-            lambda a, k: a.sigmoid(),
-            lambda a, k: _fsigmoid(a),
-            lambda a, k: _dsigmoid(a),
-            gate=False,
-        ),
-        _spec(
-            "tanh", 1, lambda a, k: a.tanh(), lambda a, k: math.tanh(a), lambda a, k: _dtanh(a), gate=False
-        ),
+        OpSpec("add", 2, lambda a, b, k: a + b, lambda a, b, k: a + b, lambda a, b, k: a + b, "+", 1),
+        OpSpec("sub", 2, lambda a, b, k: a - b, lambda a, b, k: a - b, lambda a, b, k: a - b, "-", 1),
+        OpSpec("mul", 2, lambda a, b, k: a * b, lambda a, b, k: a * b, lambda a, b, k: a * b, "*", 2),
+        OpSpec("div", 2, lambda a, b, k: a / b, lambda a, b, k: a / b, lambda a, b, k: a / b, "/", 2),
+        OpSpec("neg", 1, lambda a, k: -a, lambda a, k: -a, lambda a, k: -a, "-", 3),
+        OpSpec("pow", 2, lambda a, b, k: a**b, lambda a, b, k: _fpow(a, b), lambda a, b, k: a**b, "**", 4),
+        OpSpec("powk", 1, lambda a, k: a**k, _fpowk, _dpowk, "**", 4),
+        OpSpec("exp", 1, lambda a, k: a.exp(), lambda a, k: math.exp(a), lambda a, k: a.exp()),
+        OpSpec("log", 1, lambda a, k: a.log(), lambda a, k: math.log(a), lambda a, k: a.ln()),
+        OpSpec("arctan", 1, lambda a, k: a.arctan(), lambda a, k: math.atan(a), lambda a, k: _datan(a)),
+        OpSpec("relu", 1, lambda a, k: a.relu(), lambda a, k: max(a, 0.0), lambda a, k: max(a, Decimal(0))),
+        OpSpec("max", 2, lambda a, b, k: a.max(b), lambda a, b, k: max(a, b), lambda a, b, k: max(a, b)),
+        OpSpec("min", 2, lambda a, b, k: a.min(b), lambda a, b, k: min(a, b), lambda a, b, k: min(a, b)),
+        OpSpec("abs", 1, lambda a, k: a.abs(), lambda a, k: abs(a), lambda a, k: abs(a)),
+        OpSpec("sigmoid", 1, lambda a, k: a.sigmoid(), lambda a, k: _fsigmoid(a), lambda a, k: _dsigmoid(a)),
+        OpSpec("tanh", 1, lambda a, k: a.tanh(), lambda a, k: math.tanh(a), lambda a, k: _dtanh(a)),
     )
 }
-GATE_OPS = tuple(name for name, s in OPS.items() if s.gate)
-COMPOSED_OPS = tuple(name for name, s in OPS.items() if not s.gate)
+# The gates of the table (powk is the number-exponent pow family) and those composed from them.
+GATE_OPS = tuple(name for name in OPS if name in GATES or name == "powk")
+COMPOSED_OPS = tuple(name for name in OPS if name not in GATE_OPS)
 _CALL_NAMES = {"max": "maximum", "min": "minimum"}  # names that do not shadow Python's builtins
 
 
@@ -468,11 +449,6 @@ def minimum(a: Expr | Number, b: Expr | Number) -> Expr:
     return Expr("min", (_lift(a), _lift(b)))
 
 
-def apply(op: str, *args: Expr, k: float | None = None) -> Expr:
-    """``Expr(op, args, k)`` by name: ``apply("powk", x0, k=0.5)``."""
-    return Expr(op, tuple(args), k)
-
-
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -490,10 +466,6 @@ def _variable(xs: Sequence, index: int):  # noqa: ANN202 - Value, float or Decim
     return xs[index]
 
 
-def _number(x: float) -> str:
-    return repr(x)
-
-
 def _format(expr: Expr) -> str:
     """Infix text with the fewest parentheses Python needs to read it back."""
     texts: dict[Expr, str] = {}
@@ -502,7 +474,7 @@ def _format(expr: Expr) -> str:
         if op == "var":
             texts[node] = f"x{node.param}"
         elif op == "const":
-            texts[node] = _number(node.param)  # type: ignore[arg-type]
+            texts[node] = repr(node.param)
         else:
             spec = OPS[op]
             args = node.args
@@ -512,13 +484,13 @@ def _format(expr: Expr) -> str:
                 return text if child.precedence >= at_least else f"({text})"
 
             if op == "powk":
-                k = node.param
-                exponent = _number(k) if k >= 0 else f"({_number(k)})"  # type: ignore[operator]
-                if k == int(k):  # type: ignore[arg-type]
-                    exponent = str(int(k)) if k >= 0 else f"({int(k)})"  # type: ignore[arg-type, operator]
+                k: float = node.param  # type: ignore[assignment]
+                exponent = str(int(k)) if k == int(k) else repr(k)
+                if k < 0:
+                    exponent = f"({exponent})"
                 texts[node] = f"{wrapped(args[0], 5)} ** {exponent}"
             elif op == "pow":
-                exponent = texts[args[1]] if args[1].op != "const" else f"const({_number(args[1].param)})"  # type: ignore[arg-type]
+                exponent = texts[args[1]] if args[1].op != "const" else f"const({args[1].param!r})"
                 if args[1].op != "const" and args[1].precedence < 3:
                     exponent = f"({exponent})"
                 texts[node] = f"{wrapped(args[0], 5)} ** {exponent}"

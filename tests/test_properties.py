@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from autograd_gates import GATES, GradcheckInconclusive, Value, gradcheck
 from autograd_gates import value as value_module
 from autograd_gates.expressions import (
+    COMPOSED_OPS,
+    GATE_OPS,
     OPS,
     Expr,
     arctan,
@@ -125,6 +127,8 @@ def test_every_gate_of_the_table_is_an_operation_of_the_strategies():
         assert OPS[name].arity == gate.arity
     assert "powk" in OPS  # the number-exponent pow family
     assert set(UNARY_OPS) | set(BINARY_OPS) == set(OPS)
+    assert set(COMPOSED_OPS) == {"sub", "neg", "min", "abs", "sigmoid", "tanh"}
+    assert set(GATE_OPS) | set(COMPOSED_OPS) == set(OPS)
 
 
 @settings(max_examples=40, deadline=None)
