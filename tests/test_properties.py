@@ -165,6 +165,8 @@ def test_expressions_validates_its_arguments():
         expressions(n_vars=0)
     with pytest.raises(ValueError, match="unknown operation"):
         expressions(ops=["sin"])
+    with pytest.raises(ValueError, match="at least one operation"):
+        expressions(ops=[])
 
 
 # -- Expr -----------------------------------------------------------------------------------------
