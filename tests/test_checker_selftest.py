@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from gate_helpers import apply_gate, gate_id
 
 from autograd_gates import GradcheckError, Value, gradcheck
 from autograd_gates import value as value_module
@@ -21,10 +22,6 @@ from autograd_gates.value import topological_order
 # pow with exponent 0 has the partial 0 everywhere: scaling or flipping it changes nothing,
 # so no checker could see the "bug". Every other gate of the table is broken below.
 BREAKABLE = [g for g in gate_examples() if g.exponent != 0]
-
-
-def gate_id(gate: Gate) -> str:
-    return gate.name if gate.exponent is None else f"pow{gate.exponent:g}"
 
 
 def install(monkeypatch: pytest.MonkeyPatch, gate: Gate, broken: Gate) -> None:
@@ -38,24 +35,9 @@ def install(monkeypatch: pytest.MonkeyPatch, gate: Gate, broken: Gate) -> None:
         monkeypatch.setattr(value_module, name, broken)
 
 
-def apply(gate: Gate, a: Value, b: Value) -> Value:
-    """``gate`` applied to a (and b): operator, method, or value.apply_gate.
-
-    Looks the gate up by name in value's globals at call time, so an installed broken copy is used.
-    """
-    if gate.exponent is not None:
-        return a**gate.exponent
-    if gate.arity == 2:
-        ops = {"add": a.__add__, "mul": a.__mul__, "div": a.__truediv__, "pow": a.__pow__}
-        method = ops.get(gate.name) or getattr(a, gate.name, None)
-        return method(b) if method else value_module.apply_gate(gate, a, b)
-    method = getattr(a, gate.name, None)
-    return method() if method else value_module.apply_gate(gate, a)
-
-
 def in_circuit(gate: Gate):
     """f(a, b): the gate inside a small circuit (tanh alone is a dozen gates)."""
-    return lambda a, b: (apply(gate, a, b) * 0.8).tanh() * 2.0 + a
+    return lambda a, b: (apply_gate(gate, *(a, b)[: gate.arity]) * 0.8).tanh() * 2.0 + a
 
 
 def scaled(gate: Gate, factor: float) -> Gate:
@@ -121,8 +103,8 @@ def mishandling_backward(gate_name: str, add=lambda grad, contribution: contribu
 def reused(gate: Gate):
     """f(a) where a feeds the gate and another use that backward reaches first."""
     if gate.arity == 2:
-        return lambda a: apply(gate, a, a)  # both operands are a
-    return lambda a: a * apply(gate, a, a)  # mul adds into a.grad, then the gate overwrites it
+        return lambda a: apply_gate(gate, a, a)  # both operands are a
+    return lambda a: a * apply_gate(gate, a)  # mul adds into a.grad, then the gate overwrites it
 
 
 @pytest.mark.parametrize("gate", BREAKABLE, ids=gate_id)

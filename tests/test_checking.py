@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 
 import numpy as np
 import pytest
+from gate_helpers import apply_gate, gate_id
 
 from autograd_gates import (
     GradcheckError,
@@ -16,7 +16,6 @@ from autograd_gates import (
     Value,
     gradcheck,
 )
-from autograd_gates import value as value_module
 from autograd_gates.checking import Tolerance, hint
 from autograd_gates.errors import DomainError
 from autograd_gates.expressions import exp, log, maximum, variables
@@ -25,22 +24,6 @@ from autograd_gates.numerical import GradEstimate
 
 CANDIDATES = (-2.5, -1.3, -0.4, 0.0, 0.3, 0.9, 1.7, 3.2)
 KINK_MARGIN = 0.1
-
-
-OPERATORS = {"add": operator.add, "mul": operator.mul, "div": operator.truediv, "pow": operator.pow}
-
-
-def apply_gate(gate: Gate, *operands: Value) -> Value:
-    """The one-gate circuit ``gate(a[, b])``: through the operator or Value method users call,
-    else through ``value.apply_gate`` (a gate added to the table with no method yet)."""
-    if gate.exponent is not None:
-        return operands[0] ** gate.exponent
-    if gate.name in OPERATORS:
-        return OPERATORS[gate.name](*operands)
-    method = getattr(Value, gate.name, None)
-    if method is not None:
-        return method(*operands)
-    return value_module.apply_gate(gate, *operands)
 
 
 def gate_points(gate: Gate, *, avoid_kinks: bool = True) -> list[tuple[float, ...]]:
@@ -57,10 +40,6 @@ def gate_points(gate: Gate, *, avoid_kinks: bool = True) -> list[tuple[float, ..
                 continue
         points.append(point)
     return points
-
-
-def gate_id(gate: Gate) -> str:
-    return gate.name if gate.exponent is None else f"pow{gate.exponent:g}"
 
 
 GATES = gate_examples()
