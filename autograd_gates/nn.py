@@ -291,7 +291,11 @@ class Perceptron(_Linear):
     ) -> None:
         super().__init__(n_inputs, lr, seed, init_scale)
         self.errors_: list[int] = []
-        self.converged_: bool | None = None
+
+    @property
+    def converged_(self) -> bool | None:
+        """Whether the last ``fit`` ended on an epoch without errors (None before any ``fit``)."""
+        return self.errors_[-1] == 0 if self.errors_ else None
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
         """``step(w . x + b)`` as a Value (its gradient is 0: see ``activations.binary_step``)."""
@@ -332,7 +336,6 @@ class Perceptron(_Linear):
             if errors == 0:
                 break
         self.errors_ = history
-        self.converged_ = history[-1] == 0
         if not self.converged_:
             warnings.warn(
                 f"the perceptron did not converge in {epochs} epochs ({history[-1]} errors in the last); "
@@ -372,7 +375,11 @@ class Adaline(_Linear):
         super().__init__(n_inputs, lr, seed, init_scale)
         self.mode = mode
         self.cost_: list[float] = []
-        self.diverged_ = False
+
+    @property
+    def diverged_(self) -> bool:
+        """Whether the last ``fit`` stopped on an overflowing cost (its history then ends with inf)."""
+        return bool(self.cost_) and not math.isfinite(self.cost_[-1])
 
     def predict(self, X: object) -> np.ndarray:
         """The linear outputs ``w . x + b`` for the rows of ``X``."""
@@ -411,14 +418,12 @@ class Adaline(_Linear):
         params = self.parameters()
         batches = [(rows, targets)] if self.mode == "batch" else [([r], [t]) for r, t in zip(rows, targets)]
         history: list[float] = []
-        self.diverged_ = False
         for _ in range(epochs):
             # all() stops at the first step refused; the steps before it in the epoch stay applied.
             stepped = all(self._step(params, rows_b, targets_b) for rows_b, targets_b in batches)
             J = self._safe_cost(rows, targets) if stepped else math.inf
             history.append(J)
             if not math.isfinite(J):
-                self.diverged_ = True
                 break
         self.cost_ = history
         if self.diverged_:

@@ -146,6 +146,7 @@ def test_perceptron_never_learns_xor_and_says_so():
 
 def test_perceptron_rule_one_step_by_hand():
     model = Perceptron(2, lr=0.5, init_scale=0.0)  # w = 0, b = 0: step(0) = 1
+    assert model.converged_ is None  # not trained yet
     with pytest.warns(ConvergenceWarning):
         model.fit([[2.0, -1.0]], [0.0], epochs=1)
     # y - y_hat = 0 - 1 = -1: w += 0.5 * -1 * x, b += 0.5 * -1
@@ -281,6 +282,7 @@ def test_adaline_regression_on_a_noisy_line():
     X, y = datasets.noisy_line(50, slope=2.0, intercept=-1.0, noise=0.1, seed=0)
     model = Adaline(1, lr=0.01, seed=0)
     history = model.fit(X, y, epochs=200)
+    assert not model.diverged_ and model.cost_ is history
     assert history[-1] == pytest.approx(_least_squares_cost(X, y), rel=1e-3)
     assert model.weights[0] == pytest.approx(2.0, abs=0.1) and model.bias == pytest.approx(-1.0, abs=0.1)
     assert model.predict([[0.5]])[0] == pytest.approx(0.0, abs=0.1)
