@@ -448,11 +448,13 @@ class Adaline(_Linear):
             J = self._cost(rows, targets)
         except OverflowError:
             return False
+        if not math.isfinite(J.data):  # a sum of squares that overflowed without a gate refusing
+            return False
         for p in params:
             p.grad = 0.0
         J.backward()
         new = [p.data - self.lr * p.grad for p in params]
-        if not (math.isfinite(J.data) and all(math.isfinite(v) for v in new)):
+        if not all(math.isfinite(v) for v in new):
             return False
         for p, v in zip(params, new):
             p.data = v
