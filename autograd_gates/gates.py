@@ -198,7 +198,8 @@ GATES: dict[str, Gate] = {
 
 
 def _format_number(k: float) -> str:
-    return str(int(k)) if k == int(k) else repr(k)
+    # Whole exponents read as integers (a ** 2), but not as a 301-digit one for 1e300.
+    return str(int(k)) if k == int(k) and abs(k) < 1e15 else repr(k)
 
 
 def pow_gate(k: float) -> Gate:

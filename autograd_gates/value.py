@@ -259,6 +259,8 @@ def _binary(gate: Gate, a: Value | float, b: Value | float) -> Value:
         b = as_value(b, gate.name)
     try:
         data = gate.forward(a.data, b.data)
+        if data - data != 0.0:  # only inf (or nan) fails this: the result overflowed
+            raise OverflowError(f"{gate.expr} overflows a float")
     except _GATE_FAILURES as exc:
         raise _refusal(gate, (a, b), exc) from None
     node = _new(Value)
@@ -273,6 +275,8 @@ def _binary(gate: Gate, a: Value | float, b: Value | float) -> Value:
 def _unary(gate: Gate, a: Value) -> Value:
     try:
         data = gate.forward(a.data)
+        if data - data != 0.0:  # only inf (or nan) fails this: the result overflowed
+            raise OverflowError(f"{gate.expr} overflows a float")
     except _GATE_FAILURES as exc:
         raise _refusal(gate, (a,), exc) from None
     node = _new(Value)

@@ -31,6 +31,9 @@ CASES = {
     ),
     "exp overflow": (lambda a: a.exp(), 1000.0, GateOverflowError, OverflowError, "exp"),
     "pow overflow": (lambda a: a**400, 10.0, GateOverflowError, OverflowError, "pow"),
+    "mul overflow": (lambda a: a * a, 1e200, GateOverflowError, OverflowError, "mul"),
+    "add overflow": (lambda a: a + a, 1e308, GateOverflowError, OverflowError, "add"),
+    "div overflow": (lambda a: a / 1e-300, 1e300, GateOverflowError, OverflowError, "div"),
 }
 
 

@@ -60,3 +60,8 @@ def test_pieces_name_the_smooth_side():
     assert GATES["max"].piece(1.0, 1.0) == 0
     assert GATES["relu"].piece(-1.0) != GATES["relu"].piece(1.0)
     assert GATES["mul"].piece is None
+
+
+def test_huge_whole_exponents_read_as_floats():
+    assert pow_gate(1e300).expr == "a ** 1e+300"
+    assert pow_gate(3.0).expr == "a ** 3"
