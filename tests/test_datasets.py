@@ -81,7 +81,8 @@ def test_signed_labels():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: datasets.moons(0), "n_samples"),
+        (lambda: datasets.moons(1), "n_samples must be an integer >= 2, got 1"),
+        (lambda: datasets.noisy_line(2.5), "n_samples must be a positive integer, got 2.5"),
         (lambda: datasets.blobs(10, spread=-1.0), "spread"),
         (lambda: datasets.circles(10, factor=1.5), "factor"),
         (lambda: datasets.noisy_line(10, low=1.0, high=0.0), "low must be below high"),

@@ -226,6 +226,7 @@ def test_an_error_mid_training_puts_the_weights_back():
         ([[0.0, 1.0]], [0.0], {}, ValueError, r"y\[0\] = 0 is not a label in \{-1, 1\}"),  # hinge needs ±1
         ([[0.0, 1.0]], [1.0], {"loss": "cosine"}, ValueError, "unknown loss 'cosine'"),
         ([[0.0, 1.0]], [1.0], {"epochs": 0}, ValueError, "epochs"),
+        ([[0.0, 1.0]], [1.0], {"epochs": True}, ValueError, "epochs must be a positive integer, got True"),
         ([[0.0, 1.0]], [1.0], {"batch_size": 0}, ValueError, "batch_size"),
         (
             [[0.0, 1.0]],
