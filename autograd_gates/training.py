@@ -128,7 +128,7 @@ class LossSpec:
     """A loss by name: the function, the labels it takes, and how a model output becomes a class."""
 
     function: Callable[..., Value]
-    labels: tuple[float, ...] | None  # None: any finite number (regression)
+    labels: tuple[float, ...] | None  # None: no fixed set (regression; class indices)
     predict: Callable[[list[Value]], float] | None  # None: no accuracy (regression)
     # A rule a set of labels cannot say; called with the labels and the model.
     check_labels: Callable[[np.ndarray, Any], None] | None = None
