@@ -252,6 +252,11 @@ def gradcheck(
             verdict, note = PASS, "f does not use this input (its leaf is not in the circuit)"
         elif verdict == FAIL:
             note = hint(leaf.grad, estimate.value, allowed)
+        elif verdict == INCONCLUSIVE and not math.isfinite(leaf.grad):
+            note = (
+                f"backward gives {leaf.grad}: a gate's local derivative is infinite at its operands "
+                f"(a fractional power of 0?), so there is no number to compare"
+            )
         elif verdict == INCONCLUSIVE and estimate.join and not estimate.issue:
             note = (
                 f"kink convention: {estimate.join}; f is smooth there but backward follows the gate's "
@@ -263,7 +268,7 @@ def gradcheck(
                 or f"the estimate is uncertain by {estimate.error:.1e}, too much to judge {leaf.grad:.6g}"
             )
         else:
-            note = estimate.detail
+            note = ""
         rows.append(InputCheck(names[i], x, leaf.grad, estimate, allowed, verdict, note))
 
     verdicts = {r.verdict for r in rows}

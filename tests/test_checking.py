@@ -208,6 +208,15 @@ def test_inputs_may_be_numpy_scalars_or_a_single_number():
     assert gradcheck(lambda a: a.exp(), 0.5).ok
 
 
+def test_an_infinite_local_derivative_is_inconclusive_and_says_so():
+    # (a - a) ** 0.5 is 0 for every a, but backward multiplies 0.5 / sqrt(0) = inf by 1 and -1.
+    report = gradcheck(lambda a: (a - a) ** 0.5 + a, [1.0], raise_exception=False)
+    assert report.outcome == "inconclusive"
+    (row,) = report.rows
+    assert math.isnan(row.analytic) and row.numeric.value == pytest.approx(1.0)
+    assert row.note.startswith("backward gives nan: a gate's local derivative is infinite")
+
+
 def test_f_must_return_a_value():
     with pytest.raises(TypeError, match="f must return a Value"):
         gradcheck(lambda a: a.data * 2, [1.0])
