@@ -505,7 +505,11 @@ class SigmoidNeuron(_Linear):
         seed: int = 0,
         progress: bool | None = None,
     ) -> History:
-        """Train with ``training.fit`` (loss ``"bce_logits"``, ``SGD(lr=self.lr)``); returns its History."""
+        """Train with ``training.fit`` (loss ``"bce_logits"``, ``SGD(lr=self.lr)``); returns its History.
+
+        ``seed`` shuffles the samples when ``batch_size`` is given (the starting weights came
+        from the constructor's ``seed``). Continues from the current weights.
+        """
         self.history_ = fit(
             self.neuron,
             X,
