@@ -276,10 +276,12 @@ def estimate_derivative(
     if best is None:
         assert trouble is not None
         return replace(trouble, evaluations=evaluations)
-    if best.error > noise_rtol * abs(best.value) + noise_atol:
+    trusted = noise_rtol * abs(best.value) + noise_atol
+    if best.error > trusted:
         detail = (
             f"the estimate {best.value:.6g} at {what} = {x!r} is uncertain by {best.error:.1e} "
-            f"(h = {best.step:.3g})"
+            f"(h = {best.step:.3g}), more than the {trusted:.1e} (noise_rtol * |n| + atol) that judging "
+            f"it needs"
         )
         return replace(best, evaluations=evaluations, issue=NOISY, detail=detail)
     return replace(best, evaluations=evaluations)

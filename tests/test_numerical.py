@@ -178,6 +178,7 @@ def test_an_ill_conditioned_f_is_noisy():
     assert est.issue == NOISY
     assert est.error > 1e-3  # rounding of f ~ 1e9 over h ~ 8e-6
     assert "uncertain" in est.detail
+    assert "more than the 1.0e-08 (noise_rtol * |n| + atol)" in est.detail  # what it would take
 
 
 def test_fourth_difference_exposes_rounding_worse_than_eps():
