@@ -80,6 +80,18 @@ def test_a_broken_rule_at_a_permanent_tie_is_named(monkeypatch):
     assert "da + db = -1 * dx" in suspect.message
 
 
+def test_a_sign_flip_that_cancels_in_f_is_caught_by_the_rule_scan_only(monkeypatch):
+    # Every mul of the circuit flips its sign; the flips cancel, so every input agrees and only the
+    # scan of the local rules (check_rules) sees the bug.
+    f = in_circuit(value_module.MUL)
+    install(monkeypatch, value_module.MUL, scaled(value_module.MUL, -1.0))
+    report = gradcheck(f, POINT, raise_exception=False)
+    assert report.outcome == "fail" and all(r.verdict == "pass" for r in report.rows)
+    assert str(report).startswith("gradcheck FAIL: all 2 input(s) agree, but a gate's local rule is wrong")
+    assert str(report.suspect) == report.suspect.message and "a sign error" in report.suspect.message
+    assert gradcheck(f, POINT, check_rules=False).ok  # without the scan the bug goes unseen
+
+
 def mishandling_backward(gate_name: str, add=lambda grad, contribution: contribution):
     """Value.backward where one gate updates its operands' .grad with ``add`` instead of ``+=``;
     by default it assigns (``=``)."""

@@ -126,6 +126,9 @@ def test_failure_raises_an_assertion_error_with_the_report():
     assert report.suspect is None
     assert "outside the circuit" in text
     assert "reproduce: gradcheck(detached, [1.5])" in text
+    # Without the suspect search, nothing is said about the circuit.
+    report = gradcheck(detached, [1.5], find_suspects=False, raise_exception=False)
+    assert report.outcome == "fail" and report.diagnosis == "" and "suspect gate" not in str(report)
 
 
 def test_inconclusive_raises_its_own_exception_with_the_report():
@@ -183,6 +186,9 @@ def test_tolerances_are_passed_through_and_reproduced():
     report = gradcheck(lambda a: a * 3.0, [1.0], atol=1e-6, rtol=1e-4, raise_exception=False)
     assert report.tolerance == Tolerance(1e-6, 1e-4, 1.0, 1e-3)
     assert "atol=1e-06, rtol=0.0001" in report.reproduce
+    report = gradcheck(lambda a: a * 3.0, [1.0], rel_step=2.0**-10)
+    assert report.rows[0].numeric.step == 2.0**-10
+    assert report.reproduce == "gradcheck(f, [1.0], rel_step=0.0009765625)"
     with pytest.raises(ValueError, match="atol"):
         gradcheck(lambda a: a, [1.0], atol=-1.0)
     with pytest.raises(ValueError, match="rtol"):
