@@ -276,14 +276,12 @@ def gradcheck(
     suspect, diagnosis = None, ""
     if outcome != PASS and find_suspects:
         suspect, diagnosis = find_suspect(root, tolerance, rel_step=rel_step)
-        if suspect is not None:
-            outcome = FAIL  # a definite mismatch inside the circuit, even if no input could be judged
     elif check_rules:
         # Wrong rules can cancel out in f (a sign flip on every mul of a path with two muls):
         # the gradient agrees, the circuit is still broken.
         suspect, _ = check_local_rules(root, tolerance, rel_step=rel_step)
-        if suspect is not None:
-            outcome = FAIL
+    if suspect is not None:
+        outcome = FAIL  # a definite mismatch inside the circuit, even if no input could be judged
     report = GradcheckReport(
         outcome=outcome,
         rows=tuple(rows),
