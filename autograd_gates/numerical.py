@@ -63,7 +63,8 @@ class GradEstimate:
     """A numerical derivative with its error bar.
 
     ``value`` is the Richardson-extrapolated central difference, ``error`` a conservative
-    bound on ``|value - true derivative|``, ``step`` the ``h`` used (a power of two),
+    estimate of ``|value - true derivative|`` (not a guaranteed bound: rounding that is
+    systematic rather than noise-like can beat it), ``step`` the ``h`` used (a power of two),
     ``evaluations`` the calls of ``f`` it took. ``issue`` is ``""`` for a trustworthy
     estimate, else one of ``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
     and ``detail`` explains it in words. ``join`` describes a gate that switches piece inside
@@ -161,7 +162,7 @@ def _kink_between(base: Probe, other: Probe) -> int | None:
     return None
 
 
-def _describe_kink(base: Probe, other: Probe, k: int, what: str, x: float, point: float) -> str:
+def _describe_kink(base: Probe, k: int, what: str, x: float, point: float) -> str:
     gate = base.gates[k]
     ops = ", ".join(f"{n} = {v:.6g}" for n, v in zip(gate.operands, base.operands[k]))
     return (
@@ -257,7 +258,7 @@ def estimate_derivative(
                 # A switch of piece is a kink only if the one-sided slopes disagree.
                 right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
                 left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
-                join = _describe_kink(base, probe, k, what, x, point) + (
+                join = _describe_kink(base, k, what, x, point) + (
                     f" (one-sided slopes {left:.6g} and {right:.6g})"
                 )
                 if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 4.0 * join_error:
@@ -377,9 +378,9 @@ def numerical_grad(
         >>> [round(v, 9) for v in g.values]
         [0.0, 3.0]
 
-    Each estimate carries ``error`` (a conservative bound, ``|D(h) - D(2h)|`` plus rounding),
-    ``step`` and ``issue`` (``"kink"``, ``"domain edge"``, ``"graph changes"``, ``"noisy"``,
-    or ``""`` when the estimate can be trusted).
+    Each estimate carries ``error`` (a conservative estimate, not a guaranteed bound:
+    ``|D(h) - D(2h)|`` plus rounding), ``step`` and ``issue`` (``"kink"``, ``"domain edge"``,
+    ``"graph changes"``, ``"noisy"``, or ``""`` when the estimate can be trusted).
     """
     if isinstance(max_refinements, bool) or not isinstance(max_refinements, int) or max_refinements < 0:
         raise ValueError(f"max_refinements must be an int >= 0, got {max_refinements!r}")
