@@ -122,27 +122,17 @@ def test_micrograd_moons_demo_reaches_full_training_accuracy():
     X, y = datasets.moons(100, noise=0.1, seed=0)
     labels = datasets.signed(y)
     model = MLP(2, [16, 16, 1], activation="relu", seed=0)
-    # Each step builds 66,000 nodes. They form no reference cycles, so the cyclic collector frees
-    # nothing; it only re-scans them and everything else the test session holds (measured in a
-    # session of this area's tests: 9.5 s with it on, 3.2 s off). Pausing it, as
-    # benchmarks/README.md shows for large builds, changes no number.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        history = fit(
-            model,
-            X,
-            labels,
-            loss="hinge",
-            l2=1e-4,
-            lr_schedule=lambda k: 1.0 - 0.9 * k / 100,
-            epochs=100,
-            target_accuracy=1.0,
-            progress=False,
-        )
-    finally:
-        if collecting:
-            gc.enable()
+    history = fit(
+        model,
+        X,
+        labels,
+        loss="hinge",
+        l2=1e-4,
+        lr_schedule=lambda k: 1.0 - 0.9 * k / 100,
+        epochs=100,
+        target_accuracy=1.0,
+        progress=False,
+    )
     assert history.stopped == "target_accuracy" and history.steps <= 100
     assert history.accuracy[-1] == 1.0
     scores = np.array([model(x)[0].data for x in X])
@@ -300,3 +290,26 @@ def test_softmax_cross_entropy_checks_class_labels_first():
     with pytest.raises(ValueError, match=r"y\[1\] = 5 is not a class index in 0 .. 2"):
         fit(model, X[:3], [0.0, 5.0, 2.0], loss="softmax_cross_entropy", batch_size=1)  # not "y[0]"
     assert [p.data for p in model.parameters()] == before
+
+
+def test_fit_pauses_the_cyclic_collector_and_restores_it():
+    seen = []
+    X, y = datasets.and_gate()
+    model = MLP(2, [1], activation="identity", seed=0)
+
+    def loss(targets, outputs):
+        seen.append(gc.isenabled())
+        return mean_squared_error(targets, outputs)
+
+    assert gc.isenabled()
+    fit(model, X, y, loss=loss, epochs=2, progress=False)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        fit(model, X, y, loss=loss, epochs=1, progress=False)
+        assert not gc.isenabled()  # a collector the caller paused stays paused
+    finally:
+        gc.enable()
+    with pytest.raises(ZeroDivisionError):
+        fit(model, X, y, loss=lambda t, o: 1 / (o[0][0] - o[0][0]), epochs=1, progress=False)
+    assert gc.isenabled()
