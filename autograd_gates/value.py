@@ -27,17 +27,14 @@ _isfinite = math.isfinite
 _GATE_FAILURES = (DomainError, ZeroDivisionError, OverflowError)
 
 
-def _to_float(x: object, what: str) -> float:
+def _to_float(x: object, what: str, expected: str = "a number (int, float or numpy scalar)") -> float:
     """A finite Python float from an int, float or numpy scalar; a clear error otherwise."""
     if x.__class__ is float:
         value = x
     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
         value = float(x)
     else:
-        raise TypeError(
-            f"{what} must be a number (int, float or numpy scalar) or a Value, "
-            f"got {type(x).__name__} {x!r}"
-        )
+        raise TypeError(f"{what} must be {expected}, got {type(x).__name__} {x!r}")
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
     return value
@@ -240,7 +237,10 @@ def as_value(x: Value | float, gate: str = "Value") -> Value:
         return x
     node = _new(Value)
     # The common case, a finite float, skips _to_float and the formatting of its context.
-    node.data = x if x.__class__ is float and _isfinite(x) else _to_float(x, f"{gate} operand")
+    if x.__class__ is float and _isfinite(x):
+        node.data = x
+    else:
+        node.data = _to_float(x, f"{gate} operand", "a Value or a number (int, float or numpy scalar)")
     node.grad = 0.0
     node.gate = None
     node.parents = ()
