@@ -1,4 +1,4 @@
-"""Every code block in README.md and docs/**/*.md runs, and its shown output is checked.
+"""Every code block in README.md, benchmarks/README.md and docs/**/*.md runs, and its shown output is checked.
 
 The convention authors follow (one markdown file = one Python session, blocks run top to bottom):
 
@@ -55,7 +55,7 @@ class Block:
 
 
 def markdown_files() -> list[Path]:
-    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    files = [ROOT / "README.md", ROOT / "benchmarks" / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
     return [f for f in files if f.exists()]
 
 
