@@ -22,10 +22,10 @@ even if its errors cancel in ``f`` or no input could be judged. The **suspect ga
 1. each node's local rule, in topological order: ``gate.partials`` against a numerical
    derivative of ``gate.forward`` at the node's operands;
 2. if every rule holds, each node's ``.grad`` after backward (from the root down) against
-   the chain rule redone through those rules; where they differ, ``d(root)/d(node)`` is
-   measured by perturbing that node and replaying the gates above it (one replay per
-   differing node, not per node: a replay costs a pass over the circuit).
-   The first node that disagrees received a wrong gradient from the gates that use it; when
+   the chain rule redone through those rules. A node that differs was mis-added by backward,
+   unless ``d(root)/d(node)``, measured by perturbing that node and replaying the gates above
+   it, sides with backward (only differing nodes are replayed: a replay costs a pass over the
+   circuit). The first such node received a wrong gradient from the gates that use it; when
    its ``.grad`` is exactly what one of those gates would leave by *assigning* (``=``) its
    contribution instead of adding it (``+=``), by adding it twice, or by dropping it, that
    gate is named; otherwise the one nearest the root, as the last to pass on a gradient.
@@ -433,9 +433,9 @@ def _check_accumulation(order: list[Value], tolerance: Tolerance, rel_step: floa
         for p in set(ps):
             consumers[p].append(k)
 
-    # The chain rule done right with the gates' own partials (their local rules hold): only a node
-    # whose .grad differs from it can have been mis-added by backward, so only such nodes are
-    # measured by perturbing and replaying (each replay costs a pass over the circuit).
+    # The chain rule done right with the gates' own partials, whose local rules hold: a node whose
+    # .grad differs from it was mis-added by backward. Only such a node is also measured by
+    # perturbing it and replaying the circuit (each replay costs a pass over the circuit).
     chain = [0.0] * len(order)
     chain[-1] = 1.0
     for k in range(len(order) - 1, -1, -1):
@@ -460,12 +460,22 @@ def _check_accumulation(order: list[Value], tolerance: Tolerance, rel_step: floa
 
     # The root (last) holds the seed; every other node of the order feeds at least one gate.
     for k in range(len(order) - 2, -1, -1):
-        if abs(order[k].grad - chain[k]) <= tolerance.allowed(order[k].grad, chain[k], 0.0):
+        grad = order[k].grad
+        if abs(grad - chain[k]) <= tolerance.allowed(grad, chain[k], 0.0):
             continue
+        if not (math.isfinite(grad) and math.isfinite(chain[k])):
+            continue  # an infinite partial (a ** 0.5 at 0): nothing to compare
         replay = replay_from(k)
         estimate = estimate_derivative(replay, data[k], replay(data[k]), what=f"node #{k}", rel_step=rel_step)
-        if tolerance.judge(order[k].grad, estimate)[0] == FAIL:
-            return _blame_consumers(order, k, consumers[k], estimate, tolerance)
+        verdict = tolerance.judge(grad, estimate)[0]
+        if verdict == PASS:
+            continue  # the measurement sides with backward: no proof against it
+        measured = (
+            f"perturbing it and replaying the circuit gives {estimate.value:.12g} ± {estimate.error:.1e}"
+            if verdict == FAIL
+            else f"perturbing it and replaying the circuit cannot confirm it: {estimate.issue or NOISY}"
+        )
+        return _blame_consumers(order, k, consumers[k], chain[k], measured, tolerance)
     return None
 
 
@@ -498,7 +508,7 @@ _BACKWARD_BUGS = (
 
 
 def _blame_consumers(
-    order: list[Value], k: int, users: list[int], estimate: GradEstimate, tolerance: Tolerance
+    order: list[Value], k: int, users: list[int], chain: float, measured: str, tolerance: Tolerance
 ) -> Suspect:
     node = order[k]
     what = (
@@ -513,12 +523,10 @@ def _blame_consumers(
         user = order[j]
         partials = user.gate.partials(*(p.data for p in user.parents), user.data)  # type: ignore[union-attr]
         contributions += [(j, d * user.grad) for d, parent in zip(partials, user.parents) if parent is node]
-    expected = sum(c for _, c in contributions)
     used_by = ", ".join(f"{gate_names[j]} (node #{j})" for j in sorted(users))
     head = (
-        f"{what} has .grad = {node.grad:.12g} after backward, but perturbing it and replaying the "
-        f"circuit gives d(root)/d(node) = {estimate.value:.12g} ± {estimate.error:.1e}; "
-        f"its gradient comes from {used_by} (their contributions add up to {expected:.12g})"
+        f"{what} has .grad = {node.grad:.12g} after backward, but the chain rule through the rules of "
+        f"the gates that use it, {used_by}, gives d(root)/d(node) = {chain:.12g} ({measured})"
     )
     named = [(gate_names[j], c) for j, c in contributions]
     for would_leave, bug in _BACKWARD_BUGS:

@@ -184,6 +184,20 @@ def test_the_accumulation_scan_replays_only_nodes_whose_gradient_is_off(monkeypa
     assert len(replays) == 1  # the first node that is off, confirmed and blamed
 
 
+def test_an_accumulation_bug_at_a_tie_is_named_though_no_input_can_be_judged(monkeypatch):
+    # a * a meets b at a tie of the max: every input is inconclusive, and so is perturbing a.
+    # Backward's .grad of a still differs from the chain rule through the (checked) rules.
+    monkeypatch.setattr(Value, "backward", mishandling_backward("mul"))
+    report = gradcheck(lambda a, b: (a * a).max(b), [0.5, 0.25], raise_exception=False)
+    assert [r.verdict for r in report.rows] == ["inconclusive", "inconclusive"]
+    assert report.outcome == "fail"
+    suspect = report.suspect
+    assert suspect is not None and (suspect.gate, suspect.kind) == ("mul", "accumulation")
+    assert "d(root)/d(node) = 0.5 (perturbing it and replaying the circuit cannot confirm it: kink)" in (
+        suspect.message
+    )
+
+
 MISHANDLINGS = [
     ("adds twice", lambda grad, c: grad + 2.0 * c, "exp gate (node #1)", "operands twice"),
     ("drops", lambda grad, c: grad, "exp gate (node #1)", "never adds its gradient to this operand"),
