@@ -300,7 +300,8 @@ def require_nonnegative(**options: float) -> None:
 
 def as_inputs(inputs: object) -> tuple[list[float], list[str]]:
     """The inputs as floats (a number, Values or numbers) and any labels the Values carry."""
-    if isinstance(inputs, (int, float, Value)) and not isinstance(inputs, bool):
+    one_number = isinstance(inputs, (int, float, Value)) and not isinstance(inputs, bool)
+    if one_number or getattr(inputs, "ndim", 1) == 0:  # a 0-d numpy array is one number too
         inputs = [inputs]
     if not hasattr(inputs, "__iter__"):
         raise TypeError(f"inputs must be a number or a sequence of numbers, got {type(inputs).__name__}")

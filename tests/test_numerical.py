@@ -219,6 +219,8 @@ def test_numpy_scalars_values_and_plain_numbers():
     a = Value(2.0, "a")
     grad = numerical_grad(lambda p, q: p * q, [a, np.float64(3.0)])
     assert grad.values == pytest.approx([3.0, 2.0], abs=1e-9)
+    (est,) = numerical_grad(lambda p: p * p, np.array(3.0))  # a 0-d array is one number
+    assert est.value == pytest.approx(6.0, abs=1e-9)
     # f may also return a plain number (no circuit, so no kink detection)
     (est,) = numerical_grad(lambda p: p.data**2, [3.0])
     assert est.value == pytest.approx(6.0, abs=1e-8)
