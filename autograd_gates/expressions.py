@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -171,10 +172,7 @@ class Expr:
             if not isinstance(self.param, int) or self.param < 0:
                 raise ValueError(f"a variable needs an index >= 0, got {self.param!r}")
         elif self.op == "const":
-            value = float(self.param)  # type: ignore[arg-type]
-            if not math.isfinite(value):
-                raise ValueError(f"a constant must be finite, got {value!r}")
-            object.__setattr__(self, "param", value + 0.0)  # -0.0 -> 0.0
+            object.__setattr__(self, "param", _finite(self.param, "a constant"))
         else:
             spec = OPS.get(self.op)
             if spec is None:
@@ -182,10 +180,7 @@ class Expr:
             if len(self.args) != spec.arity or not all(isinstance(a, Expr) for a in self.args):
                 raise TypeError(f"{self.op} takes {spec.arity} Expr operand(s), got {self.args!r}")
             if self.op == "powk":
-                k = float(self.param)  # type: ignore[arg-type]
-                if not math.isfinite(k):
-                    raise ValueError(f"the exponent must be finite, got {k!r}")
-                object.__setattr__(self, "param", k + 0.0)
+                object.__setattr__(self, "param", _finite(self.param, "the exponent"))
         object.__setattr__(self, "_hash", hash((self.op, self.args, self.param)))
 
     def __hash__(self) -> int:
@@ -220,7 +215,7 @@ class Expr:
     def __pow__(self, exponent: Expr | Number) -> Expr:
         if isinstance(exponent, Expr):
             return Expr("pow", (self, exponent))
-        return Expr("powk", (self,), float(exponent))
+        return Expr("powk", (self,), exponent)
 
     def __rpow__(self, base: Number) -> Expr:
         return Expr("pow", (_lift(base), self))
@@ -409,7 +404,7 @@ def var(index: int) -> Expr:
 
 def const(value: Number) -> Expr:
     """A constant (a leaf of the circuit that is not an input)."""
-    return Expr("const", (), float(value))
+    return Expr("const", (), value)
 
 
 def variables(n: int) -> tuple[Expr, ...]:
@@ -455,9 +450,19 @@ def minimum(a: Expr | Number, b: Expr | Number) -> Expr:
 def _lift(x: Expr | Number) -> Expr:
     if isinstance(x, Expr):
         return x
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"an expression operand must be an Expr or a number, got {type(x).__name__} {x!r}")
     return const(x)
+
+
+def _finite(x: object, what: str) -> float:
+    """``x`` as a finite float (numpy scalars included; -0.0 becomes 0.0), or a clear error."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return value + 0.0
 
 
 def _variable(xs: Sequence, index: int):  # noqa: ANN202 - Value, float or Decimal

@@ -13,6 +13,7 @@ import dataclasses
 import math
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
@@ -262,6 +263,13 @@ def test_expr_errors_are_clear():
         (var(0) + var(2)).build([1.0, 2.0])
     with pytest.raises(TypeError, match="Expr or a number"):
         var(0) + "1"  # type: ignore[operator]
+    with pytest.raises(TypeError, match="a constant must be a number, got str 'a'"):
+        const("a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="the exponent must be a number, got str '2'"):
+        var(0) ** "2"  # type: ignore[operator]
+    with pytest.raises(ValueError, match="the exponent must be finite"):
+        var(0) ** math.nan
+    assert var(0) + np.int64(2) == var(0) + 2.0  # numpy scalars are numbers
 
 
 def test_as_function_is_ready_for_gradcheck():
