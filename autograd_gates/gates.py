@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from .errors import DomainError
 
@@ -133,6 +133,8 @@ GATES: dict[str, Gate] = {
             partials=lambda a, b, x: (1.0 / b, -x / b),
             local=("1 / b", "-a / (b * b)"),
             domain="all real a; b != 0",
+            # The sign of b: a stencil that jumps over the pole at b = 0 is seen as leaving the piece.
+            piece=lambda a, b: (b > 0) - (b < 0),
         ),
         Gate(
             name="pow",
@@ -207,7 +209,7 @@ def pow_gate(k: float) -> Gate:
     return _pow_gate(float(k))
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: a program may raise to many different float exponents
 def _pow_gate(k: float) -> Gate:
     integral = k == int(k)
 

@@ -31,7 +31,7 @@ _UNARY_SAMPLES: tuple[tuple[float, ...], ...] = ((2.0,), (0.5,), (-2.0,))
 _BINARY_SAMPLES: tuple[tuple[float, ...], ...] = ((2.0, -3.0), (2.0, 3.0), (3.0, 2.0))
 # Points where a non-smooth gate may switch pieces (piece(...) == 0 there).
 _UNARY_KINKS: tuple[tuple[float, ...], ...] = ((0.0,),)
-_BINARY_KINKS: tuple[tuple[float, ...], ...] = ((1.0, 1.0), (0.0, 0.0))
+_BINARY_KINKS: tuple[tuple[float, ...], ...] = ((1.0, 1.0), (1.0, 0.0), (0.0, 0.0))
 _STEP = 1e-6  # central-difference step for the check shown beside each example
 
 # How a user reaches each table gate from a Value; gates not listed fall back to `a.<name>()`.

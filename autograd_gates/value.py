@@ -103,7 +103,8 @@ class Value:
         gate = _POW_GATES.get(exponent) if exponent.__class__ in (int, float) else None
         if gate is None:
             gate = pow_gate(_to_float(exponent, "pow exponent"))
-            _POW_GATES[gate.exponent] = gate
+            if len(_POW_GATES) < 1024:
+                _POW_GATES[gate.exponent] = gate
         return _unary(gate, self)
 
     def __rpow__(self, base: float) -> Value:

@@ -159,7 +159,7 @@ def test_a_stencil_outside_the_domain_is_a_domain_edge(f, x, gate):
 
 def test_a_stencil_across_a_pole_is_not_trusted():
     (est,) = numerical_grad(lambda a: 1 / a, [1e-12])  # x - h < 0 < x: 1/a jumps
-    assert est.issue == NOISY
+    assert est.issue == KINK  # the div gate's piece (the sign of b) changes inside the stencil
     (est,) = numerical_grad(lambda a: 1 / a, [2.0**-17])  # x - h == 0 at the first step
     assert not est.ok
 
