@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .errors import GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
-from .gates import GATES, Gate, pow_gate
-from .value import Value, apply_gate, maximum, minimum, topological_order
+from .engine.errors import GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
+from .engine.gates import GATES, Gate, pow_gate
+from .engine.value import Value, apply_gate, maximum, minimum, topological_order
 
 __version__ = "0.1.0"
 
 # Names from the layers above the engine, imported on first use so that
 # `import autograd_gates` stays quick and needs none of their dependencies.
 _LAZY = {
-    "numerical_grad": "numerical",
-    "gradcheck": "checking",
-    "GradcheckReport": "checking",
-    "GradcheckError": "checking",
-    "GradcheckInconclusive": "checking",
-    "draw_dot": "drawing",
-    "explain": "trace",
+    "numerical_grad": "checks.numerical",
+    "gradcheck": "checks.checking",
+    "GradcheckReport": "checks.checking",
+    "GradcheckError": "checks.checking",
+    "GradcheckInconclusive": "checks.checking",
+    "draw_dot": "show.drawing",
+    "explain": "show.trace",
 }
 
 

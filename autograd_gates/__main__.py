@@ -1,4 +1,4 @@
-"""``python -m autograd_gates``: the same command as ``autograd-gates`` (see ``cli.py``)."""
+"""``python -m autograd_gates``: the same command as ``autograd-gates`` (see ``cli/command.py``)."""
 
 from __future__ import annotations
 

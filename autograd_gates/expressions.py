@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .gates import GATES
-from .value import Value
+from .engine.gates import GATES
+from .engine.value import Value
 
 __all__ = [
     "Expr",

@@ -25,9 +25,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from . import activations
-from .errors import GateError
-from .value import Value, as_value, maximum, minimum
+from .engine.errors import GateError
+from .engine.value import Value, as_value, maximum, minimum
+from .models import activations
 
 __all__ = [
     "ExpressionError",

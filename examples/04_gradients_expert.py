@@ -80,7 +80,7 @@ def depth(root: Value) -> int:
 
 def draw(root: Value, path: Path) -> str:
     """Render the circuit (values and gradients) to ``path``, a PNG; or say why it could not."""
-    from autograd_gates.drawing import RendererNotFound, RenderError
+    from autograd_gates.show.drawing import RendererNotFound, RenderError
 
     rankdir = "LR" if depth(root) <= MAX_DEPTH_LEFT_TO_RIGHT else "TB"
     try:

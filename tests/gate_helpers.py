@@ -5,8 +5,8 @@ from __future__ import annotations
 import operator
 
 from autograd_gates import Value
-from autograd_gates import value as value_module
-from autograd_gates.gates import Gate
+from autograd_gates.engine import value as value_module
+from autograd_gates.engine.gates import Gate
 
 OPERATORS = {"add": operator.add, "mul": operator.mul, "div": operator.truediv, "pow": operator.pow}
 
@@ -15,7 +15,7 @@ def apply_gate(gate: Gate, *operands: Value) -> Value:
     """``gate(a[, b])`` through the operator or Value method users call, else through
     ``value.apply_gate`` (a gate added to the table with no method yet).
 
-    Operators and methods look their gate up in ``autograd_gates.value`` at call time, so a
+    Operators and methods look their gate up in ``autograd_gates.engine.value`` at call time, so a
     broken copy installed there by a self-test is the one used.
     """
     if gate.exponent is not None:

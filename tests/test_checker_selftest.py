@@ -13,11 +13,12 @@ import dataclasses
 import pytest
 from gate_helpers import apply_gate, gate_id
 
-from autograd_gates import GradcheckError, Value, checking, gradcheck
-from autograd_gates import value as value_module
-from autograd_gates.checking import find_suspect
-from autograd_gates.gates import Gate, gate_examples
-from autograd_gates.value import topological_order
+from autograd_gates import GradcheckError, Value, gradcheck
+from autograd_gates.checks import checking
+from autograd_gates.checks.checking import find_suspect
+from autograd_gates.engine import value as value_module
+from autograd_gates.engine.gates import Gate, gate_examples
+from autograd_gates.engine.value import topological_order
 
 # pow with exponent 0 has the partial 0 everywhere: scaling or flipping it changes nothing,
 # so no checker could see the "bug". Every other gate of the table is broken below.
@@ -30,7 +31,7 @@ def install(monkeypatch: pytest.MonkeyPatch, gate: Gate, broken: Gate) -> None:
         monkeypatch.setitem(value_module._POW_GATES, gate.exponent, broken)
         return
     names = [name for name, obj in vars(value_module).items() if obj is gate]
-    assert names, f"autograd_gates.value holds no global for the {gate.name} gate"
+    assert names, f"autograd_gates.engine.value holds no global for the {gate.name} gate"
     for name in names:
         monkeypatch.setattr(value_module, name, broken)
 

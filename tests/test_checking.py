@@ -16,11 +16,11 @@ from autograd_gates import (
     Value,
     gradcheck,
 )
-from autograd_gates.checking import Tolerance, hint
-from autograd_gates.errors import DomainError
+from autograd_gates.checks.checking import Tolerance, hint
+from autograd_gates.checks.numerical import GradEstimate
+from autograd_gates.engine.errors import DomainError
+from autograd_gates.engine.gates import Gate, gate_examples
 from autograd_gates.expressions import exp, log, maximum, variables
-from autograd_gates.gates import Gate, gate_examples
-from autograd_gates.numerical import GradEstimate
 
 CANDIDATES = (-2.5, -1.3, -0.4, 0.0, 0.3, 0.9, 1.7, 3.2)
 KINK_MARGIN = 0.1

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import autograd_gates
-from autograd_gates import cli
-from autograd_gates.gates import GATES
+from autograd_gates.cli import command as cli
+from autograd_gates.engine.gates import GATES
 
 ROOT = Path(autograd_gates.__file__).resolve().parents[1]
 

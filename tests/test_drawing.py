@@ -17,10 +17,10 @@ import pytest
 
 import autograd_gates
 from autograd_gates import Value, draw_dot, maximum
-from autograd_gates import drawing as drawing_module
-from autograd_gates.drawing import ENV_VAR, Drawing, RendererNotFound, RenderError, find_renderer
+from autograd_gates.show import drawing as drawing_module
+from autograd_gates.show.drawing import ENV_VAR, Drawing, RendererNotFound, RenderError, find_renderer
+from autograd_gates.show.trace import explain
 from autograd_gates.stepper import stepper_html, stepper_steps, write_stepper
-from autograd_gates.trace import explain
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 PACKAGE_PARENT = str(Path(autograd_gates.__file__).resolve().parents[1])
@@ -176,7 +176,7 @@ def test_to_graphviz_keeps_the_source() -> None:
 def test_graphviz_pure_is_found_without_an_activated_venv() -> None:
     # PATH without this interpreter's scripts folder, as in a Jupyter kernel of an unactivated venv
     code = (
-        "from autograd_gates.drawing import find_renderer; r = find_renderer(); "
+        "from autograd_gates.show.drawing import find_renderer; r = find_renderer(); "
         "print(r.found_by); print(r.path)"
     )
     env = {

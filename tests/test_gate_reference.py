@@ -9,18 +9,25 @@ from pathlib import Path
 import pytest
 
 from autograd_gates import Value
-from autograd_gates.gates import GATES, Gate, gate_examples, pow_gate
-from autograd_gates.reference import gate_section, kink_points, main, render, sample_operands, value_syntax
-from autograd_gates.value import apply_gate
+from autograd_gates.engine.gates import GATES, Gate, gate_examples, pow_gate
+from autograd_gates.engine.value import apply_gate
+from autograd_gates.show.reference import (
+    gate_section,
+    kink_points,
+    main,
+    render,
+    sample_operands,
+    value_syntax,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "docs" / "gates.md"
 
 
 def test_committed_reference_matches_the_gate_table() -> None:
-    assert COMMITTED.exists(), "run  python -m autograd_gates.reference docs/gates.md"
+    assert COMMITTED.exists(), "run  python -m autograd_gates.show.reference docs/gates.md"
     assert COMMITTED.read_text(encoding="utf-8") == render(), (
-        "docs/gates.md is stale: regenerate it with  python -m autograd_gates.reference docs/gates.md"
+        "docs/gates.md is stale: regenerate it with  python -m autograd_gates.show.reference docs/gates.md"
     )
 
 
@@ -117,7 +124,7 @@ def test_an_unwritable_path_is_a_usage_error(tmp_path, capsys) -> None:
 
 def test_command_line_prints_the_reference() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "autograd_gates.reference"],
+        [sys.executable, "-m", "autograd_gates.show.reference"],
         capture_output=True,
         text=True,
         check=True,

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autograd_gates import GATES, Value, pow_gate
-from autograd_gates.gates import gate_examples
+from autograd_gates.engine.gates import gate_examples
 
 ALL = gate_examples()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograd_gates import Value, numerical_grad
-from autograd_gates.numerical import (
+from autograd_gates.checks.numerical import (
     DOMAIN_EDGE,
     GRAPH_CHANGES,
     KINK,

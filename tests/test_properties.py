@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 
 from autograd_gates import GATES, GradcheckInconclusive, Value, gradcheck
-from autograd_gates import value as value_module
+from autograd_gates.engine import value as value_module
+from autograd_gates.engine.value import topological_order
 from autograd_gates.expressions import (
     COMPOSED_OPS,
     GATE_OPS,
@@ -38,7 +39,6 @@ from autograd_gates.expressions import (
     variables,
 )
 from autograd_gates.strategies import BINARY_OPS, UNARY_OPS, expression_cases, expressions
-from autograd_gates.value import topological_order
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_gates import Value, explain, maximum
-from autograd_gates.gates import gate_examples
-from autograd_gates.trace import MAX_FOLDED, Derivation, format_number, render_text
-from autograd_gates.value import apply_gate
+from autograd_gates.engine.gates import gate_examples
+from autograd_gates.engine.value import apply_gate
+from autograd_gates.show.trace import MAX_FOLDED, Derivation, format_number, render_text
 
 
 def leaves(**values: float) -> list[Value]:

@@ -33,8 +33,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from .gates import Gate
-from .value import Value, topological_order
+from ..engine.gates import Gate
+from ..engine.value import Value, topological_order
 
 __all__ = [
     "explain",

@@ -30,8 +30,8 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.value import Value, topological_order
 from .trace import format_number, gate_term, node_names, render_text
-from .value import Value, topological_order
 
 __all__ = [
     "draw_dot",

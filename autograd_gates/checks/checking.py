@@ -39,6 +39,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..engine.value import Value, topological_order
 from .numerical import (
     DOMAIN_EDGE,
     GRAPH_CHANGES,
@@ -55,7 +56,6 @@ from .numerical import (
     relative_step,
     require_nonnegative,
 )
-from .value import Value, topological_order
 
 __all__ = [
     "gradcheck",

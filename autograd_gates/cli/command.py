@@ -19,9 +19,9 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
-from .parser import FUNCTIONS, Expression, ExpressionError, parse
-from .trace import Derivation, explain, format_number
-from .value import Value
+from ..engine.value import Value
+from ..parser import FUNCTIONS, Expression, ExpressionError, parse
+from ..show.trace import Derivation, explain, format_number
 
 __all__ = ["main", "SLIDES_EXAMPLE", "SLIDES_VALUES"]
 
@@ -177,7 +177,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def _write_outputs(args: argparse.Namespace, root: Value, derivation: Derivation) -> int:
     status = OK
     if args.svg or args.png:
-        from .drawing import RendererNotFound, RenderError, draw_dot
+        from ..show.drawing import RendererNotFound, RenderError, draw_dot
 
         drawing = draw_dot(
             root, show_rules=args.rules, inline_sums=not args.every_gate, renderer=args.renderer
@@ -192,7 +192,7 @@ def _write_outputs(args: argparse.Namespace, root: Value, derivation: Derivation
                 print(f"autograd-gates: could not write {path}: {exc}", file=sys.stderr)
                 status = OUTPUT_FAILED
     if args.html:
-        from .stepper import write_stepper
+        from ..show.stepper import write_stepper
 
         try:
             write_stepper(root, args.html, renderer=args.renderer)
@@ -217,7 +217,7 @@ def _write_outputs(args: argparse.Namespace, root: Value, derivation: Derivation
 
 
 def _gradcheck(parsed: Expression, leaves: dict[str, Value], status: int) -> int:
-    from .checking import gradcheck  # written beside this module; imported only when asked for
+    from ..checks.checking import gradcheck  # written beside this module; imported only when asked for
 
     names = list(leaves)
     if not names:

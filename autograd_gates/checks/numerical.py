@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from .value import Value, topological_order
+from ..engine.value import Value, topological_order
 
 __all__ = [
     "REL_STEP",

@@ -1,0 +1,1 @@
+"""Checks of gradients: numerical derivatives, ``gradcheck`` and hypothesis strategies."""

@@ -1,0 +1,1 @@
+"""The engine: the gate table, ``Value`` and its backward pass, errors and input checks."""

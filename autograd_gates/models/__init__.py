@@ -1,0 +1,1 @@
+"""The slides' models built from gates: activations, losses, neurons and MLPs, optimizers, training, data."""

@@ -1,0 +1,1 @@
+"""Pictures and text: the derivation trace, circuit drawings, the backward stepper, the gate reference."""
