@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .engine.errors import GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
-from .engine.gates import GATES, Gate, pow_gate
+from .engine.circuit import ExprFunction, as_function, build, expand
+from .engine.errors import (
+    GateDomainError,
+    GateError,
+    GateGradientError,
+    GateOverflowError,
+    GateRegistrationError,
+    GateZeroDivisionError,
+)
+from .engine.formula import Expr, ExpressionError, parse
+from .engine.gates import pow_gate
+from .engine.table import GATES, Gate
 from .engine.value import Value, apply_gate, maximum, minimum, topological_order
 
 __version__ = "0.1.0"
@@ -22,6 +32,8 @@ _LAZY = {
     "GradcheckReport": "checks.checking",
     "GradcheckError": "checks.checking",
     "GradcheckInconclusive": "checks.checking",
+    "register_gate": "checks.registration",
+    "unregister_gate": "checks.registration",
     "draw_dot": "show.drawing",
     "explain": "show.trace",
 }
@@ -36,16 +48,29 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "GATES",
+    "Expr",
+    "ExprFunction",
+    "ExpressionError",
     "Gate",
     "GateDomainError",
     "GateError",
+    "GateGradientError",
     "GateOverflowError",
+    "GateRegistrationError",
     "GateZeroDivisionError",
     "Value",
     "apply_gate",
+    "as_function",
+    "build",
+    "expand",
     "maximum",
     "minimum",
+    "parse",
     "pow_gate",
     "topological_order",
     *_LAZY,
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -35,10 +35,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..engine.circuit import ExprFunction, index_names
+from ..engine.errors import GateGradientError
+from ..engine.formula import Expr
 from ..engine.value import Value, topological_order
 from .numerical import (
     DOMAIN_EDGE,
@@ -185,7 +189,7 @@ class GradcheckInconclusive(Exception):
 
 
 def gradcheck(
-    f: Callable[..., Value],
+    f: Callable[..., Value] | Expr,
     inputs: Sequence[float] | float,
     *,
     atol: float = 1e-8,
@@ -200,8 +204,10 @@ def gradcheck(
 ) -> GradcheckReport:
     """Check ``backward()``'s gradient of ``f`` at ``inputs`` against a numerical one.
 
-    ``f`` takes one ``Value`` per input (positional) and returns a ``Value``; ``inputs``
-    are numbers (or Values, whose data and labels are used). Per input the rule is
+    ``f`` takes one ``Value`` per input (positional) and returns a ``Value``, or is an ``Expr``
+    (a parsed or generated expression, whose variables take the inputs in order: ``x0, x1, ...``
+    for indexed names, else their order of first use); ``inputs`` are numbers (or Values, whose
+    data and labels are used). Per input the rule is
     ``|a - n| <= atol + rtol * max(|a|, |n|) + err_factor * error`` (see the module doc).
 
     Returns a ``GradcheckReport``. With ``raise_exception=True`` (the default) a failure
@@ -222,6 +228,8 @@ def gradcheck(
     relative_step(1.0, rel_step)  # a bad rel_step is refused before f runs
     tolerance = Tolerance(float(atol), float(rtol), float(err_factor), float(noise_rtol))
     xs, given = as_inputs(inputs)
+    if isinstance(f, Expr):
+        f = _expression_function(f, len(xs))
     if isinstance(labels, str) or labels and len(labels) != len(xs):
         raise ValueError(f"labels must give one name per input ({len(xs)}), got {labels!r}")
     names = input_labels(f, len(xs), list(labels) or given)
@@ -232,7 +240,13 @@ def gradcheck(
         raise TypeError(
             f"f must return a Value built from the Values it receives, got {type(root).__name__} {root!r}"
         )
-    root.backward()
+    try:
+        root.backward()
+        refused = None
+    except GateGradientError as exc:  # a local derivative is infinite here (sqrt at 0): nothing to compare
+        refused = exc
+        for leaf in leaves:
+            leaf.grad = math.nan
     base = probe_of(root)
     circuit = set(topological_order(root))
 
@@ -254,11 +268,8 @@ def gradcheck(
             verdict, note = PASS, "f does not use this input (its leaf is not in the circuit)"
         elif verdict == FAIL:
             note = hint(leaf.grad, estimate.value, allowed)
-        elif verdict == INCONCLUSIVE and not math.isfinite(leaf.grad):
-            note = (
-                f"backward gives {leaf.grad}: a gate's local derivative is infinite at its operands "
-                f"(a fractional power of 0?), so there is no number to compare"
-            )
+        elif verdict == INCONCLUSIVE and refused is not None:
+            note = f"backward refused, so there is no number to compare: {refused}"
         elif verdict == INCONCLUSIVE and estimate.join and not estimate.issue:
             note = (
                 f"kink convention: {estimate.join}; f is smooth there but backward follows the gate's "
@@ -276,7 +287,9 @@ def gradcheck(
     verdicts = {r.verdict for r in rows}
     outcome = FAIL if FAIL in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else PASS
     suspect, diagnosis = None, ""
-    if outcome != PASS and find_suspects:
+    if refused is not None:
+        diagnosis = str(refused)
+    elif outcome != PASS and find_suspects:
         suspect, diagnosis = find_suspect(root, tolerance, rel_step=rel_step)
     elif check_rules:
         # Wrong rules can cancel out in f (a sign flip on every mul of a path with two muls):
@@ -548,6 +561,14 @@ def _blame_consumers(
 
 
 # -- describing f and reproducing the check ---------------------------------------------------
+
+
+def _expression_function(expr: Expr, n: int) -> ExprFunction:
+    """The tree as a function of ``n`` inputs: ``x0 .. x{n-1}`` if it is written in those."""
+    names = index_names(expr)
+    if len(names) != n and all(re.fullmatch(r"x\d+", v) for v in names):
+        names = tuple(f"x{i}" for i in range(n))
+    return ExprFunction(expr, names)
 
 
 def _describe(f: Callable[..., object]) -> str:

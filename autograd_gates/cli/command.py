@@ -19,8 +19,10 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
+from ..engine.circuit import ExprFunction, build
+from ..engine.formula import CONSTANTS, Expr, ExpressionError, parse_with_spans
+from ..engine.table import GATES
 from ..engine.value import Value
-from ..parser import FUNCTIONS, Expression, ExpressionError, parse
 from ..show.trace import Derivation, explain, format_number
 
 __all__ = ["main", "SLIDES_EXAMPLE", "SLIDES_VALUES"]
@@ -32,9 +34,16 @@ OK, GRADCHECK_FAILED, BAD_INPUT, OUTPUT_FAILED = 0, 1, 2, 3
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)=(.*)", re.DOTALL)
 
-_FUNCTION_LIST = textwrap.fill(
-    ", ".join(sorted(FUNCTIONS)) + ".", 96, initial_indent="  ", subsequent_indent="  "
-)
+
+def _function_list() -> str:
+    names = sorted(
+        {n for g in GATES.values() if g.operator is None for n in (g.name, *g.aliases)} | {"identity"}
+    )
+    return textwrap.fill(", ".join(names) + ".", 96, initial_indent="  ", subsequent_indent="  ")
+
+
+_FUNCTION_LIST = _function_list()
+_CONSTANT_LIST = " and ".join(sorted(CONSTANTS))
 
 _EPILOG = f"""examples:
   autograd-gates
@@ -46,7 +55,8 @@ _EPILOG = f"""examples:
   autograd-gates a=3                                  (the slides' example with a=3)
   autograd-gates --svg c.svg -- "-a*b" a=1 b=2       (after --, everything is the expression and values)
 
-the expression: numbers, names, + - * / ** (Python precedence), unary -, parentheses, and calls to
+the expression: numbers, names, the constants {_CONSTANT_LIST}, + - * / ** (Python precedence), unary -,
+parentheses, and calls to
 {_FUNCTION_LIST}
 It is parsed, never run as Python.
 
@@ -145,10 +155,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             assignments.insert(0, expression)
         expression, defaults = SLIDES_EXAMPLE, SLIDES_VALUES
     try:
-        parsed = parse(expression)
+        parsed, spans = parse_with_spans(expression)
         values = _values(assignments, parsed.variables, expression, defaults)
         leaves = {name: Value(values[name], name) for name in parsed.variables}
-        root = parsed.build(leaves)
+        root = build(parsed, leaves, spans=spans, text=expression)
     except (ExpressionError, _BadInput) as exc:
         print(f"autograd-gates: {exc}", file=sys.stderr)
         return BAD_INPUT
@@ -216,7 +226,7 @@ def _write_outputs(args: argparse.Namespace, root: Value, derivation: Derivation
     return status
 
 
-def _gradcheck(parsed: Expression, leaves: dict[str, Value], status: int) -> int:
+def _gradcheck(parsed: Expr, leaves: dict[str, Value], status: int) -> int:
     from ..checks.checking import gradcheck  # written beside this module; imported only when asked for
 
     names = list(leaves)
@@ -224,27 +234,12 @@ def _gradcheck(parsed: Expression, leaves: dict[str, Value], status: int) -> int
         print("\ngradcheck: the expression has no inputs to check")
         return status
 
-    f = _ExpressionFunction(parsed, names)
+    f = ExprFunction(parsed, names)
     report = gradcheck(f, [leaves[n].data for n in names], labels=names, raise_exception=False)
     print()
     print(f"gradcheck: {report.outcome}")
     print(report)
     return max(status, GRADCHECK_FAILED) if report.outcome == "fail" else status
-
-
-class _ExpressionFunction:
-    """The parsed expression as ``f(*values)``, described in gradcheck's report by its text."""
-
-    def __init__(self, parsed: Expression, names: list[str]) -> None:
-        self.parsed, self.names = parsed, names
-        self.description = f"{', '.join(names)} -> {parsed.text}"
-        self.setup = (
-            f"from autograd_gates.parser import parse; "
-            f"f = lambda *v: parse({parsed.text!r}).build(dict(zip({tuple(names)!r}, v)))"
-        )
-
-    def __call__(self, *values: Value) -> Value:
-        return self.parsed.build(dict(zip(self.names, values)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,24 +1,20 @@
-"""Activation functions, built from the gates.
+"""Activation functions: each one that is a single function is one gate of the op table.
 
 Every function here takes a ``Value`` (or a plain number, which becomes a constant
-leaf) and returns a ``Value`` whose graph is made of gates from the table in
-``gates.py``. None of them has a backward rule of its own: the derivatives in the
-docstrings are what backpropagation through the gates produces, and the tests check
-them against those closed forms and against central differences.
+leaf) and returns a ``Value``. ``sigmoid``, ``tanh``, ``arctan``, ``relu``, ``binary_step``,
+``leaky_relu`` (and ``prelu``), ``elu`` and ``softplus`` are gates of the table, each with
+its own rule in the slides' notation (``GATES["sigmoid"].rule``) and, for the composite ones,
+its composition from other gates (``explain(y, expand=True)`` shows it); ``softmax``,
+``log_softmax`` and ``logsumexp`` take a list and are built from gates.
 
 Two design rules, and why:
 
-* **Branch-free and stable.** Each function builds the same graph for every input,
-  using the ``max`` and ``relu`` gates where a textbook formula has a case split, and
-  never lets ``exp`` see a positive argument it could overflow on. So
-  ``sigmoid(1000)``, ``softplus(-1000)`` and ``softmax([1000, 0])`` are finite, with
-  finite gradients.
+* **Stable.** No forward overflows where the function is finite: ``sigmoid(1000)``,
+  ``softplus(-1000)`` and ``softmax([1000, 0])`` are finite, with finite gradients.
 * **One convention at the kink x = 0.** ``relu`` follows the slides: ``relu'(0) = 0``,
   its left derivative. The other piecewise functions (``leaky_relu``, ``prelu``,
-  ``elu``) are built on the relu gate and so also take their *left* derivative
-  (the ``x <= 0`` branch) at 0; ``leaky_relu(x, 0)`` is exactly ``relu``. Smooth
-  functions (``softplus``) are built on the ``max`` gate, whose tie splits the
-  gradient evenly, which is exactly right for them.
+  ``elu``) also take their *left* derivative (the ``x <= 0`` branch) at 0;
+  ``leaky_relu(x, 0)`` is exactly ``relu``.
 
 ``get_activation(name)`` finds any of them by name, for ``nn.MLP(..., activation="elu")``.
 """
@@ -77,21 +73,19 @@ def binary_step(x: Value | Number) -> Value:
     """The perceptron's activation: ``f(x) = 1`` for ``x >= 0``, ``0`` for ``x < 0``.
 
     ``f'(x) = 0`` for ``x != 0``; at 0 the step jumps and has no derivative (the slides'
-    table writes "?"). Backward gives **0 everywhere, 0 included**: the output is
-    built as ``0 * x + level``, so it stays connected to ``x`` in the circuit (a drawing
-    shows the dependence) while the mul gate's local derivative ``0`` stops the gradient.
+    table writes "?"). Backward gives **0 everywhere, 0 included**: the binary_step gate's
+    rule is ``da = 0 * dx``, so the output stays connected to ``x`` in the circuit (a drawing
+    shows the dependence) while no gradient flows through it.
     This is why the perceptron is trained with its own rule, not with gradients.
     """
-    x = as_value(x, "binary_step")
-    level = 1.0 if x.data >= 0 else 0.0
-    return 0.0 * x + level
+    return as_value(x, "binary_step").binary_step()
 
 
 def sigmoid(x: Value | Number) -> Value:
     """The logistic function ``f(x) = 1 / (1 + exp(-x))``; ``f'(x) = f(x) * (1 - f(x))``.
 
-    Built as ``exp(min(x, 0)) / (1 + exp(-|x|))`` (``Value.sigmoid``), so no exponent
-    is positive and ``sigmoid(±1000)`` is finite (1.0 and 0.0, gradients 0.0).
+    The sigmoid gate, with the slides' rule ``da = x * (1 - x) * dx``; its forward never
+    exponentiates a positive number, so ``sigmoid(±1000)`` is finite (1.0 and 0.0, gradients 0.0).
     """
     return as_value(x, "sigmoid").sigmoid()
 
@@ -99,7 +93,7 @@ def sigmoid(x: Value | Number) -> Value:
 def tanh(x: Value | Number) -> Value:
     """``f(x) = (e^x - e^-x) / (e^x + e^-x) = 2 * sigmoid(2x) - 1``; ``f'(x) = 1 - f(x)^2``.
 
-    Built from the stable sigmoid (``Value.tanh``), so it is finite at ±1000.
+    The tanh gate (``math.tanh`` forward, rule ``da = (1 - x * x) * dx``): finite at ±1e308.
     """
     return as_value(x, "tanh").tanh()
 
@@ -125,22 +119,17 @@ def leaky_relu(x: Value | Number, alpha: Value | Number = 0.01) -> Value:
     """``f(x) = x`` for ``x > 0``, ``alpha * x`` for ``x <= 0``.
 
     ``f'(x) = 1`` for ``x > 0`` and ``alpha`` for ``x <= 0`` -- at the kink 0 the slides'
-    ``x <= 0`` branch, the same convention as ``relu'(0) = 0``. Built as
-    ``relu(x) + alpha * (x - relu(x))`` (``x - relu(x)`` is ``min(x, 0)``), which is
-    branch-free, exact on both sides (``x`` itself for ``x > 0``, ``alpha * x`` for
-    ``x < 0``), equals ``max(x, alpha * x)`` for ``0 <= alpha <= 1``, is still right for
-    ``alpha > 1`` (a learned PReLU slope may get there), and gives
-    ``leaky_relu(x, 0) == relu(x)`` with the same gradient. ``alpha`` may be a Value:
-    then ``df/dalpha = min(x, 0)``.
+    ``x <= 0`` branch, the same convention as ``relu'(0) = 0``. The leaky_relu gate, whose
+    second operand is ``alpha``; its composition ``relu(x) + alpha * (x - relu(x))``
+    (``expand=True``) is exact on both sides, right for ``alpha > 1`` too (a learned PReLU
+    slope may get there), and ``leaky_relu(x, 0) == relu(x)`` with the same gradient.
+    ``alpha`` may be a Value: then ``df/dalpha = min(x, 0)``.
 
     (A ``max(x, alpha * x)`` form would split the tie at 0 and give ``(1 + alpha) / 2``
     there; central differences also give that average, so a gradient check at exactly
     0 is a kink and is reported as such.)
     """
-    x = as_value(x, "leaky_relu")
-    alpha = _slope(alpha, "leaky_relu")
-    positive = x.relu()
-    return positive + alpha * (x - positive)
+    return as_value(x, "leaky_relu").leaky_relu(_slope(alpha, "leaky_relu"))
 
 
 def prelu(x: Value | Number, alpha: Value) -> Value:
@@ -177,28 +166,24 @@ def elu(x: Value | Number, alpha: Value | Number = 1.0) -> Value:
     """Exponential linear unit: ``f(x) = x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` for ``x <= 0``.
 
     ``f'(x) = 1`` for ``x > 0`` and ``alpha * exp(x) = f(x) + alpha`` for ``x <= 0``
-    (the slides' table). Built as ``relu(x) + alpha * (exp(x - relu(x)) - 1)``:
-    ``x - relu(x) = min(x, 0)`` never exceeds 0, so exp cannot overflow at +1000 and
-    underflows harmlessly to 0 at -1000. At the kink 0 the relu gate gives the left
-    derivative ``alpha`` (for ``alpha = 1`` both sides agree and that is the derivative).
+    (the slides' table). The elu gate: its forward uses ``expm1`` only for ``x <= 0``, so it
+    cannot overflow at +1000 and is accurate near 0; its composition (``expand=True``) is
+    ``relu(x) + alpha * (exp(x - relu(x)) - 1)``. At the kink 0 it takes the left derivative
+    ``alpha`` (for ``alpha = 1`` both sides agree and that is the derivative).
     """
-    x = as_value(x, "elu")
-    alpha = _slope(alpha, "elu")
-    positive = x.relu()
-    return positive + alpha * ((x - positive).exp() - 1.0)
+    return as_value(x, "elu").elu(_slope(alpha, "elu"))
 
 
 def softplus(x: Value | Number) -> Value:
     """``f(x) = log(1 + exp(x))``; ``f'(x) = 1 / (1 + exp(-x)) = sigmoid(x)``.
 
-    Built as ``max(x, 0) + log(1 + exp(-|x|))``: the exponent is never positive, so
-    ``softplus(1000) = 1000`` and ``softplus(-1000) = 0`` without overflow. It is smooth,
-    so the two max-gate ties at 0 split evenly and backward gives exactly
-    ``sigmoid(0) = 1/2`` there. For ``x < -37`` the value rounds to 0 (there is no
-    log1p gate) while the gradient, ``exp(x) / (1 + exp(x))``, stays accurate.
+    The softplus gate, rule ``da = sigmoid(a) * dx``; its forward is
+    ``max(x, 0) + log1p(exp(-|x|))``: the exponent is never positive, so
+    ``softplus(1000) = 1000`` and ``softplus(-1000) = exp(-1000)`` (0 in floats) without
+    overflow, and ``softplus(-40)`` keeps its digits. Its composition (``expand=True``) is
+    ``max(x, 0) + log(1 + exp(-abs(x)))``.
     """
-    x = as_value(x, "softplus")
-    return x.max(0.0) + (1.0 + (-x.abs()).exp()).log()
+    return as_value(x, "softplus").softplus()
 
 
 def _values(xs: Sequence[Value | Number], name: str) -> list[Value]:

@@ -368,8 +368,8 @@ def fit(
                         stop = "target_accuracy"  # measured on these very weights: do not step
                         break
                     optimizer.zero_grad()
-                    total.backward()
                     try:
+                        total.backward()  # GateGradientError, a FloatingPointError, if a gradient overflows
                         optimizer.step()
                     except FloatingPointError:  # a gradient is not finite; the step changed nothing
                         stop = "diverged"

@@ -3,8 +3,8 @@
 Each value is a box with its name, data and grad (inputs filled blue, the output
 yellow, constants grey); each gate is its own round node showing the gate's symbol
 from the table; edges run operand -> gate -> output, labelled ``a``/``b`` for
-two-operand gates so the order is visible. ``show_rules=True`` writes on each edge the
-local rule with the graph's numbers, ``da = b * dx = (-3) * 1 = -3``.
+two-operand gates so the order is visible. ``show_rules=True`` writes on each edge the term the
+derivation trace writes for it, in the circuit's names: ``dd = x1 * dx2 = 4 * (-16) = -64``.
 
 Rendering needs a Graphviz program. It is looked up in this order:
 
@@ -30,8 +30,9 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.circuit import expand as expand_composites
 from ..engine.value import Value, topological_order
-from .trace import format_number, gate_term, node_names, render_text
+from .trace import Term, explain, format_number, formula_text, node_names
 
 __all__ = [
     "draw_dot",
@@ -153,27 +154,42 @@ def _record_field(text: str) -> str:
     return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in text)
 
 
-def _edge_rule(node: Value, index: int) -> str:
-    """``da = b * dx`` / ``= (-3) * 1 = -3``: the trace's term for this edge, in the gate's own names."""
-    term = gate_term(node, index, "dx", node.grad)
-    numbers = f"{render_text(term.numbers)} = {format_number(term.value)}"
-    return f"d{term.operand} = {render_text(term.formula)}\n= {numbers}"
+def _edge_rule(term: Term) -> str:
+    """``dd = x1 * dx2`` / ``= 4 * (-16) = -64``: the trace's term for this edge, in the circuit's names."""
+    numbers = f"{formula_text(term.numbers)} = {format_number(term.value)}"
+    return f"{term.target} = {formula_text(term.formula)}\n= {numbers}"
 
 
 def dot_source(
-    root: Value, *, rankdir: str = "LR", show_rules: bool = False, inline_sums: bool = True
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_rules: bool = False,
+    inline_sums: bool = True,
+    expand: bool = False,
 ) -> str:
     """The DOT text of ``root``'s circuit; node ids are ``v<i>`` (values) and ``g<i>`` (gates).
 
     Boxes carry the names ``explain(root, inline_sums=...)`` uses, so picture and trace agree;
-    a node the trace folds into a sum is labelled with its expression (``a * b``).
+    a node the trace folds into a sum is labelled with its expression (``a * b``), and with
+    ``show_rules`` each edge carries the very term the trace writes for it. ``expand`` draws
+    each composite gate's composition (on a copy whose gradients come from one backward pass
+    seeded with ``root.grad``; the circuit drawn from is not touched).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__} {root!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    if expand:
+        seed = root.grad
+        root = expand_composites(root, copy_leaves=True)
+        for node in topological_order(root):
+            node.grad = 0.0
+        if seed:
+            root.backward(seed)
     order = topological_order(root)
     names = node_names(root, inline_sums=inline_sums)
+    terms = explain(root, inline_sums=inline_sums, seed=root.grad).edge_terms if show_rules else {}
     ids = {node: i for i, node in enumerate(order)}
     lines = [
         "digraph circuit {",
@@ -207,8 +223,8 @@ def dot_source(
         )
         for k, parent in enumerate(node.parents):
             attrs = [f'id="e{ids[parent]}_{i}_{k}"']
-            if show_rules:
-                attrs.append(f"label={_quote(_edge_rule(node, k))}")
+            if (node, k) in terms:
+                attrs.append(f"label={_quote(_edge_rule(terms[node, k]))}")
             elif len(node.parents) > 1:
                 attrs.append(f"label={_quote(gate.operands[k])}")
             lines.append(f"  v{ids[parent]} -> g{i} [{', '.join(attrs)}];")
@@ -316,17 +332,19 @@ def draw_dot(
     rankdir: str = "LR",
     show_rules: bool = False,
     inline_sums: bool = True,
+    expand: bool = False,
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     max_png_pixels: int = 6000,
 ) -> Drawing:
     """Draw ``root``'s circuit: value boxes (name, data, grad) and one node per gate.
 
-    ``show_rules`` labels each edge with its local rule and numbers; boxes are named as
+    ``show_rules`` labels each edge with the trace's term for it (``dd = x1 * dx2 = 4 * (-16) =
+    -64``); ``expand`` opens composite gates into their compositions; boxes are named as
     ``explain(root, inline_sums=inline_sums)`` names them; ``renderer`` names a
     Graphviz program (else ``$AUTOGRAD_GATES_DOT``, graphviz-pure, ``dot``); ``timeout``
     (seconds) bounds a render; ``max_png_pixels`` caps the longer side of a PNG/JPEG.
     The gradients drawn are the nodes' current ``.grad``: call ``root.backward()`` first.
     """
-    source = dot_source(root, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums)
+    source = dot_source(root, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums, expand=expand)
     return Drawing(source, renderer=renderer, timeout=timeout, max_png_pixels=max_png_pixels)

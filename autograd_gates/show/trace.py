@@ -1,40 +1,37 @@
 """The derivation trace: a circuit written out the way the slides write it.
 
-``explain(root)`` names the intermediates (``x1, x2, ...``; the output is ``x``),
-writes the forward pass as one line per named node and the backward pass as one
-line per gradient, each with its numbers::
+``explain(root)`` writes the forward pass as one line per named node and the backward pass as
+one line per gradient, each with its numbers::
 
     x1 = a * b + c   = 2 * (-3) + 10 = 4
     x2 = x1 * d      = 4 * (-2)      = -8
     x  = x2 ** 2     = (-8) ** 2     = 64
     dx2 = 2 * x2 * dx = 2 * (-8) * 1 = -16
-    dx1 = d * dx2     = (-2) * (-16) = 32
+    dx1 = d * dx2     = -2 * (-16)   = 32
     ...
 
-Every formula comes from the gate table (``gate.expr`` for the forward,
-``gate.local`` for the backward) with the operand names ``a, b, x`` replaced by the
-names in this circuit; every number comes from the graph: node values, and local
-derivatives from ``gate.partials``. Nothing here restates a rule.
+Every formula comes from the op table (a gate's ``expr_tree`` for the forward, its
+``local_trees`` for the backward) with the operand names ``a, b, x`` replaced by the names in
+this circuit (see ``naming.py``), and is printed by the one printer of ``engine/formula.py``;
+every number comes from the graph. Nothing here restates a rule. A composite gate (sigmoid,
+tanh, ``a - b``) is one line with its own rule (``dx1 = x2 * (1 - x2) * dx2``);
+``explain(root, expand=True)`` writes its composition from other gates instead.
 
-Like the slides, the trace folds a node into the sum that consumes it
-(``x1 = a * b + c`` rather than ``q = a * b; x1 = q + c``): a sum passes its gradient
-on unchanged (its local derivative is ``1``), so ``da = b * dx1`` is exact. A node
-used twice, a labelled node and the output are never folded; ``inline_sums=False``
-names every gate. Leaves are named by their labels; an unlabelled leaf is a constant
-and is written as its number.
+Like the slides, the trace folds a node into the sum that consumes it (``x1 = a * b + c``
+rather than ``q = a * b; x1 = q + c``): a sum passes its gradient on unchanged (its local
+derivative is ``1``), so ``da = b * dx1`` is exact. ``inline_sums=False`` names every gate.
 """
 
 from __future__ import annotations
 
-import ast
 import math
-import re
-from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 
-from ..engine.gates import Gate
+from ..engine.circuit import expand as expand_composites
+from ..engine.formula import Expr, const, format_formula, latex, latex_name, latex_number, substitute, var
+from ..engine.table import Gate
 from ..engine.value import Value, topological_order
+from .naming import MAX_FOLDED, circuit_names, naming
 
 __all__ = [
     "explain",
@@ -42,14 +39,16 @@ __all__ = [
     "ForwardStep",
     "BackwardStep",
     "Term",
-    "gate_term",
     "format_number",
+    "formula_text",
+    "formula_latex",
     "circuit_names",
     "node_names",
+    "MAX_FOLDED",
 ]
 
 
-# -- numbers --------------------------------------------------------------------------------
+# -- numbers and formulas ----------------------------------------------------------------------
 
 
 def format_number(v: float, digits: int = 6) -> str:
@@ -61,235 +60,41 @@ def format_number(v: float, digits: int = 6) -> str:
     return f"{v:.{digits}g}"
 
 
-# -- formulas: the gate table's texts are Python expressions in a, b, x -------------------
+def formula_text(expr: Expr) -> str:
+    """A formula of the trace as text, its numbers to 6 significant digits."""
+    return format_formula(expr, number=format_number)
 
 
-@cache
-def _formula(text: str) -> ast.expr:
-    return ast.parse(text, mode="eval").body
+def formula_latex(expr: Expr) -> str:
+    """A formula of the trace as LaTeX math."""
+    return latex(expr, number=latex_number, name=latex_name)
 
 
-def _substitute(text: str, env: dict[str, ast.expr]) -> ast.expr:
-    """A new tree: the cached formula with its names ``a, b, x`` replaced (never mutated)."""
-    return _replace(_formula(text), env)
+def _number(v: float) -> Expr:
+    """A number in a formula; a non-finite one (never made by the engine) is shown by name."""
+    if math.isfinite(v):
+        return const(v)
+    return var("nan") if math.isnan(v) else var("inf") if v > 0 else -var("inf")
 
 
-def _replace(node: ast.expr, env: dict[str, ast.expr]) -> ast.expr:
-    if isinstance(node, ast.Name):
-        return env.get(node.id, node)
-    if isinstance(node, ast.BinOp):
-        return ast.BinOp(left=_replace(node.left, env), op=node.op, right=_replace(node.right, env))
-    if isinstance(node, ast.UnaryOp):
-        return ast.UnaryOp(op=node.op, operand=_replace(node.operand, env))
-    if isinstance(node, ast.Call):  # the function's own name (exp, max) is not an operand
-        return ast.Call(func=node.func, args=[_replace(a, env) for a in node.args], keywords=[])
-    if isinstance(node, ast.IfExp):
-        return ast.IfExp(
-            test=_replace(node.test, env), body=_replace(node.body, env), orelse=_replace(node.orelse, env)
-        )
-    if isinstance(node, ast.Compare):
-        return ast.Compare(
-            left=_replace(node.left, env),
-            ops=node.ops,
-            comparators=[_replace(c, env) for c in node.comparators],
-        )
-    return node
+def _with_numbers(tree: Expr, numbers: dict[str, Expr]) -> Expr:
+    """``tree`` with its names replaced by numbers, a negated number shown as one: ``-0.5``."""
+    done: dict[Expr, Expr] = {}
+    tree = substitute(tree, numbers)
+    for node in tree.nodes():
+        args = tuple(done[a] for a in node.args)
+        if node.op == "neg" and args[0].op == "const":
+            done[node] = const(-args[0].param)  # type: ignore[operator]
+        else:
+            done[node] = Expr(node.op, args, node.param) if args else node
+    return done[tree]
 
 
-_BINARY_PRECEDENCE = {ast.Add: 10, ast.Sub: 10, ast.Mult: 11, ast.Div: 11, ast.Pow: 13}
-_UNARY = 12
-_ATOM = 15
-_TEXT_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_COMPARE = {
-    ast.Gt: (">", ">"),
-    ast.Lt: ("<", "<"),
-    ast.GtE: (">=", r"\ge"),
-    ast.LtE: ("<=", r"\le"),
-    ast.Eq: ("==", "="),
-    ast.NotEq: ("!=", r"\ne"),
-}
+def _times(left: Expr, right: Expr) -> Expr:
+    return Expr("mul", (left, right))
 
 
-def _precedence(node: ast.expr, latex: bool = False) -> int:
-    if isinstance(node, ast.IfExp):
-        return _ATOM if latex else 1  # LaTeX's cases environment brackets itself
-    if isinstance(node, ast.Compare):
-        return 5
-    if isinstance(node, ast.BinOp):
-        if latex and isinstance(node.op, ast.Div):
-            return _ATOM  # \frac{..}{..} groups itself
-        return _BINARY_PRECEDENCE[type(node.op)]
-    if isinstance(node, ast.UnaryOp):
-        return _UNARY
-    if isinstance(node, ast.Constant) and node.value < 0:
-        return _UNARY
-    return _ATOM
-
-
-def _operands(node: ast.BinOp, latex: bool) -> tuple[bool, bool]:
-    """Whether the left and right operands of a binary operation need parentheses."""
-    p = _BINARY_PRECEDENCE[type(node.op)]
-    left, right = _precedence(node.left, latex), _precedence(node.right, latex)
-    if isinstance(node.op, ast.Pow):
-        return left <= 13, right <= _UNARY
-    # A negative number or a negation on the right reads better in parentheses: 2 * (-8).
-    negative_number = isinstance(node.left, ast.Constant) and node.left.value < 0
-    return left < p or negative_number, right <= p or right == _UNARY
-
-
-def render_text(node: ast.expr) -> str:
-    """A formula as Python-like text with only the parentheses it needs."""
-    if isinstance(node, ast.Constant):
-        return format_number(float(node.value))
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.BinOp):
-        wrap_left, wrap_right = _operands(node, latex=False)
-        left, right = render_text(node.left), render_text(node.right)
-        return f"{_paren(left, wrap_left)} {_TEXT_OPS[type(node.op)]} {_paren(right, wrap_right)}"
-    if isinstance(node, ast.UnaryOp):
-        operand = render_text(node.operand)
-        return "-" + _paren(operand, _precedence(node.operand) <= _UNARY)
-    if isinstance(node, ast.Call):
-        return f"{node.func.id}({', '.join(render_text(a) for a in node.args)})"
-    if isinstance(node, ast.IfExp):
-        body, test = render_text(node.body), render_text(node.test)
-        return f"{_paren(body, _precedence(node.body) <= 1)} if {test} else {render_text(node.orelse)}"
-    if isinstance(node, ast.Compare):
-        op = _COMPARE[type(node.ops[0])][0]
-        return f"{render_text(node.left)} {op} {render_text(node.comparators[0])}"
-    raise TypeError(f"cannot render {ast.dump(node)}")  # pragma: no cover - the table uses none
-
-
-def _paren(text: str, wrap: bool, latex: bool = False) -> str:
-    if not wrap:
-        return text
-    return rf"\left({text}\right)" if latex else f"({text})"
-
-
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi"}
-
-
-def latex_name(name: str) -> str:
-    """``x1 -> x_{1}``, ``dx2 -> dx_{2}``, ``w_in -> w_{in}``, ``alpha -> \\alpha``."""
-    m = re.fullmatch(r"(d?)([A-Za-z]+)_?([0-9A-Za-z]*)", name)
-    if not m:
-        return r"\mathrm{" + re.sub(r"([_#$%&{}])", r"\\\1", name) + "}"
-    d, base, sub = m.groups()
-    if base in _GREEK:
-        base = "\\" + base
-    elif len(base) > 1:
-        base = r"\mathit{" + base + "}"
-    return d + base + (f"_{{{sub}}}" if sub else "")
-
-
-def _latex_number(v: float) -> str:
-    text = format_number(v)
-    if "e" in text and "inf" not in text and "nan" not in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
-
-
-def render_latex(node: ast.expr) -> str:
-    """A formula as LaTeX math: ``\\cdot`` for products, ``\\frac`` for quotients, cases for tests."""
-    if isinstance(node, ast.Constant):
-        return _latex_number(float(node.value))
-    if isinstance(node, ast.Name):
-        return latex_name(node.id)
-    if isinstance(node, ast.BinOp):
-        left, right = render_latex(node.left), render_latex(node.right)
-        if isinstance(node.op, ast.Div):
-            return rf"\frac{{{left}}}{{{right}}}"
-        wrap_left, wrap_right = _operands(node, latex=True)
-        left, right = _paren(left, wrap_left, True), _paren(right, wrap_right, True)
-        if isinstance(node.op, ast.Pow):
-            return f"{{{left}}}^{{{right}}}"
-        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: r"\cdot"}[type(node.op)]
-        return f"{left} {op} {right}"
-    if isinstance(node, ast.UnaryOp):
-        operand = render_latex(node.operand)
-        return "-" + _paren(operand, _precedence(node.operand, True) <= _UNARY, True)
-    if isinstance(node, ast.Call):
-        name = node.func.id
-        fn = (
-            rf"\{name}"
-            if name in {"exp", "log", "max", "min", "tanh", "arctan"}
-            else rf"\operatorname{{{name}}}"
-        )
-        return fn + r"\left(" + ", ".join(render_latex(a) for a in node.args) + r"\right)"
-    if isinstance(node, ast.IfExp):
-        rows = []
-        while isinstance(node, ast.IfExp):
-            rows.append(f"{render_latex(node.body)} & {render_latex(node.test)}")
-            node = node.orelse
-        rows.append(rf"{render_latex(node)} & \text{{otherwise}}")
-        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
-    if isinstance(node, ast.Compare):
-        op = _COMPARE[type(node.ops[0])][1]
-        return f"{render_latex(node.left)} {op} {render_latex(node.comparators[0])}"
-    raise TypeError(f"cannot render {ast.dump(node)}")  # pragma: no cover
-
-
-def _number(v: float) -> ast.Constant:
-    return ast.Constant(value=v)
-
-
-def _times(left: ast.expr, right: ast.expr) -> ast.expr:
-    return ast.BinOp(left=left, op=ast.Mult(), right=right)
-
-
-def _sum(terms: list[ast.expr]) -> ast.expr:
-    total = terms[0]
-    for t in terms[1:]:
-        total = ast.BinOp(left=total, op=ast.Add(), right=t)
-    return total
-
-
-def local_derivative(gate: Gate, index: int, operands: tuple[ast.expr, ...], output: ast.expr) -> ast.expr:
-    """The gate's local derivative for operand ``index``, its names replaced (``b`` -> ``-3``)."""
-    env = dict(zip(gate.operands, operands))
-    env["x"] = output
-    return _substitute(gate.local[index], env)
-
-
-def forward_expression(gate: Gate, operands: tuple[ast.expr, ...]) -> ast.expr:
-    """The gate's forward text with its operands replaced (``a * b`` -> ``x1 * d``)."""
-    return _substitute(gate.expr, dict(zip(gate.operands, operands)))
-
-
-def gate_term(
-    node: Value,
-    index: int,
-    upstream: str,
-    upstream_value: float,
-    written: tuple[ast.expr, ...] | None = None,
-    numbers: tuple[ast.expr, ...] | None = None,
-) -> Term:
-    """Operand ``index``'s share of the gradient through ``node``'s gate: ``local * upstream``.
-
-    ``written`` and ``numbers`` give the operands, then the output, as the formula and the
-    numbers show them; by default the gate's own names ``a, b, x`` and the graph's values.
-    """
-    gate = node.gate
-    if written is None:
-        written = tuple(ast.Name(id=name) for name in (*gate.operands, "x"))
-    if numbers is None:
-        numbers = tuple(_number(n.data) for n in (*node.parents, node))
-    partial = gate.partials(*(p.data for p in node.parents), node.data)[index]
-    return Term(
-        gate,
-        gate.operands[index],
-        local_derivative(gate, index, written[:-1], written[-1]),
-        local_derivative(gate, index, numbers[:-1], numbers[-1]),
-        upstream,
-        upstream_value,
-        partial * upstream_value,
-        node,
-    )
-
-
-# -- the derivation ----------------------------------------------------------------------------
+# -- the steps ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -297,23 +102,23 @@ class ForwardStep:
     """``name = expression = numbers = value``; ``gates`` are the gates folded into the line."""
 
     name: str
-    expression: ast.expr
-    numbers: ast.expr
+    expression: Expr
+    numbers: Expr
     value: float
     gates: tuple[Gate, ...]
     node: Value | None = field(default=None, repr=False, compare=False)
 
     @property
     def rule(self) -> str:
-        return f"{self.name} = {render_text(self.expression)}"
+        return f"{self.name} = {formula_text(self.expression)}"
 
     @property
     def numbers_text(self) -> str:
-        return render_text(self.numbers)
+        return formula_text(self.numbers)
 
     def latex(self) -> tuple[str, str]:
         """The formula and the numbers as LaTeX."""
-        return render_latex(self.expression), render_latex(self.numbers)
+        return formula_latex(self.expression), formula_latex(self.numbers)
 
     def text(self) -> str:
         return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
@@ -321,24 +126,37 @@ class ForwardStep:
 
 @dataclass(frozen=True)
 class Term:
-    """One path's contribution: ``local * upstream``, e.g. ``b * dx1``, and its value."""
+    """One path's contribution to a gradient: ``local * upstream`` (``b * dx1``) and its value.
+
+    ``target`` is the gradient it adds to (``da``); ``node`` is the gate's output node and
+    ``index`` the operand's position, which is the edge a drawing labels with this term.
+    """
 
     gate: Gate
     operand: str  # which operand of the gate ("a" or "b")
-    local: ast.expr
-    local_numbers: ast.expr
+    local: Expr
+    local_numbers: Expr
     upstream: str
     upstream_value: float
     value: float
-    node: Value | None = field(default=None, repr=False, compare=False)  # the gate's output node
+    node: Value | None = field(default=None, repr=False, compare=False)
+    target: str = ""
+    index: int = 0
 
     @property
-    def formula(self) -> ast.expr:
-        return _times(self.local, ast.Name(id=self.upstream))
+    def formula(self) -> Expr:
+        return _times(self.local, var(self.upstream))
 
     @property
-    def numbers(self) -> ast.expr:
+    def numbers(self) -> Expr:
         return _times(self.local_numbers, _number(self.upstream_value))
+
+    def text(self) -> str:
+        """``dd = x1 * dx2 = 4 * (-16) = -64``: the term as a line of its own."""
+        return (
+            f"{self.target} = {formula_text(self.formula)} = {formula_text(self.numbers)} = "
+            f"{format_number(self.value)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -355,16 +173,16 @@ class BackwardStep:
     # (not nesting trees) keeps a leaf used 5,000 times from recursing 5,000 levels deep.
     @property
     def rule(self) -> str:
-        return f"{self.name} = " + " + ".join(render_text(t.formula) for t in self.terms)
+        return f"{self.name} = " + " + ".join(formula_text(t.formula) for t in self.terms)
 
     @property
     def numbers_text(self) -> str:
-        return " + ".join(render_text(t.numbers) for t in self.terms)
+        return " + ".join(formula_text(t.numbers) for t in self.terms)
 
     def latex(self) -> tuple[str, str]:
         """The formula and the numbers as LaTeX."""
-        formula = " + ".join(render_latex(t.formula) for t in self.terms)
-        return formula, " + ".join(render_latex(t.numbers) for t in self.terms)
+        formula = " + ".join(formula_latex(t.formula) for t in self.terms)
+        return formula, " + ".join(formula_latex(t.numbers) for t in self.terms)
 
     def text(self) -> str:
         return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
@@ -374,8 +192,9 @@ class BackwardStep:
 class Derivation:
     """The forward decomposition and the backward steps of one circuit, with numbers.
 
-    ``str(d)`` is plain text; ``d.markdown()`` and ``d.latex()`` the same for notebooks
-    and slides. ``d.gradients`` maps each input's name to its gradient.
+    ``str(d)`` is plain text; ``d.markdown()`` and ``d.latex()`` the same for notebooks and
+    slides. ``d.gradients`` maps each input's name to its gradient; ``d.edge_terms`` maps each
+    edge ``(gate's output node, operand index)`` to the term written for it.
     """
 
     output: str
@@ -383,6 +202,7 @@ class Derivation:
     forward: tuple[ForwardStep, ...]
     backward: tuple[BackwardStep, ...]
     inputs: tuple[tuple[str, float], ...]  # (name, value) of each named leaf, first use first
+    edge_terms: dict[tuple[Value, int], Term] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def seed_name(self) -> str:
@@ -425,11 +245,11 @@ class Derivation:
 
         def row(s: ForwardStep | BackwardStep) -> str:
             formula, numbers = s.latex()
-            return rf"{latex_name(s.name)} &= {formula} = {numbers} = {_latex_number(s.value)}"
+            return rf"{latex_name(s.name)} &= {formula} = {numbers} = {latex_number(s.value)}"
 
         rows = [row(s) for s in self.forward]
         gap = len(rows) - 1  # the last forward row: a gap follows it
-        rows.append(rf"{latex_name(self.seed_name)} &= {_latex_number(self.seed)}")
+        rows.append(rf"{latex_name(self.seed_name)} &= {latex_number(self.seed)}")
         rows += [row(s) for s in self.backward]
         ends = [r" \\[6pt]" if i == gap else r" \\" if i < len(rows) - 1 else "" for i in range(len(rows))]
         body = [line + end for line, end in zip(rows, ends)]
@@ -442,104 +262,59 @@ def _columns(rows: list[tuple[str, str, str]]) -> list[str]:
     return [f"  {a:<{w0}} = {b:<{w1}} = {c}" for a, b, c in rows]
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-MAX_FOLDED = 8  # gates written on one line when sums are folded
+# -- the derivation -----------------------------------------------------------------------------
 
 
-def circuit_names(root: Value, *, inline_sums: bool = False) -> tuple[dict[Value, str], set[Value]]:
-    """The name of every named node of ``root``'s circuit, and the set of folded nodes.
-
-    Leaves are named by their labels; unlabelled leaves, and unlabelled gates fed only by
-    them, are constants and get no name;
-    the output is its label or ``x``; other gates are their label or ``x1, x2, ...`` in
-    topological order. With ``inline_sums``, an unlabelled node used once, by a gate
-    whose local derivative for it is ``1`` (a sum), is folded into that gate's line.
-    """
-    return _naming(root, topological_order(root), inline_sums)
-
-
-def _naming(root: Value, order: list[Value], inline_sums: bool) -> tuple[dict[Value, str], set[Value]]:
-    uses: Counter[Value] = Counter()
-    consumer: dict[Value, tuple[Value, int]] = {}
-    for node in order:
-        for i, p in enumerate(node.parents):
-            uses[p] += 1
-            consumer[p] = (node, i)
-    # Constants: unlabelled leaves, and unlabelled gates fed only by constants (the -1 of a - 1).
-    constants: set[Value] = set()
-    for node in order:
-        if node is not root and not node.label and all(p in constants for p in node.parents):
-            constants.add(node)
-    folded: set[Value] = set()
-    if inline_sums:
-        # A line holds at most MAX_FOLDED gates: a sum of 5,000 terms is written in
-        # readable pieces (and nothing downstream recurses 5,000 levels deep).
-        size: dict[Value, int] = {}
-        for node in order:
-            if node.gate is None:
-                continue
-            size[node] = 1 + sum(size[p] for p in node.parents if p in folded)
-            if node is root or node.label or uses[node] != 1 or node in constants:
-                continue
-            user, i = consumer[node]
-            if user.gate.local[i] == "1" and size[node] < MAX_FOLDED:
-                folded.add(node)
-
-    names: dict[Value, str] = {}
-    taken: set[str] = set()
-
-    def claim(node: Value, wanted: str) -> None:
-        name, k = wanted, 2
-        while name in taken:
-            name, k = f"{wanted}_{k}", k + 1
-        names[node] = name
-        taken.add(name)
-
-    for node in order:  # labels first, so automatic names avoid them
-        if node.label:
-            claim(node, node.label)
-
-    def free(name: str) -> bool:  # nor may its gradient's name be a label: "da = dx * dx" is ambiguous
-        return name not in taken and "d" + name not in taken
-
-    if root not in names:
-        claim(root, next((n for n in ("x", "f", "y", "out") if free(n)), "x"))
-    prefix = names[root] if _IDENTIFIER.fullmatch(names[root]) else "x"
-    k = 1
-    for node in order:
-        if node.gate is not None and node not in names and node not in folded and node not in constants:
-            while not free(f"{prefix}{k}"):
-                k += 1
-            claim(node, f"{prefix}{k}")
-    return names, folded
-
-
-def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0) -> Derivation:
+def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0, expand: bool = False) -> Derivation:
     """The derivation of ``root`` in the slides' notation, with numbers from the graph.
 
     Reads the graph only: no ``.grad`` is changed (the gradients shown are those one
-    ``root.backward(seed)`` would give a fresh graph). See the module docstring for
-    the naming rules; ``inline_sums=False`` gives one line per gate.
+    ``root.backward(seed)`` would give a fresh graph). ``inline_sums=False`` gives one line per
+    gate; ``expand=True`` opens every composite gate (sigmoid, tanh, ``a - b``, ...) into its
+    composition from other gates.
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain() needs a Value, got {type(root).__name__} {root!r}")
+    if expand:
+        root = expand_composites(root)
     order = topological_order(root)
-    names, folded = _naming(root, order, inline_sums)
+    names, folded = naming(root, order, inline_sums)
     symbol, numeric, forward = _forward(order, names, folded)
 
     grad: dict[Value, float] = {root: float(seed)}
     contributions: list[list[tuple[Value, Term]]] = []
+    edge_terms: dict[tuple[Value, int], Term] = {}
+
+    def term(node: Value, i: int, target: str, upstream: str, upstream_value: float) -> Term:
+        gate = node.gate
+        assert gate is not None
+        written = dict(zip(gate.operands, (symbol[p] for p in node.parents)), x=symbol[node])
+        numbers = dict(zip(gate.operands, (numeric[p] for p in node.parents)), x=numeric[node])
+        partial = gate.partials(*(p.data for p in node.parents), node.data)[i]
+        found = Term(
+            gate,
+            gate.operands[i],
+            substitute(gate.local_trees[i], written),
+            _with_numbers(gate.local_trees[i], numbers),
+            upstream,
+            upstream_value,
+            partial * upstream_value if upstream_value else 0.0,  # nothing flows back from a zero
+            node,
+            target,
+            i,
+        )
+        edge_terms[(node, i)] = found
+        return found
 
     def walk(node: Value, upstream: str, upstream_value: float, found: list[tuple[Value, Term]]) -> None:
-        written = (*(symbol[p] for p in node.parents), symbol[node])
-        numbers = (*(numeric[p] for p in node.parents), numeric[node])
         for i, p in enumerate(node.parents):
             if p in folded:  # a sum's operand: its gradient is 1 * upstream, so hand the upstream down
+                term(node, i, f"d({formula_text(symbol[p])})", upstream, upstream_value)
                 walk(p, upstream, upstream_value, found)
             elif p in names:  # (a constant has no gradient to write)
-                term = gate_term(node, i, upstream, upstream_value, written, numbers)
-                grad[p] = grad.get(p, 0.0) + term.value
-                found.append((p, term))
+                t = term(node, i, "d" + names[p], upstream, upstream_value)
+                grad[p] = grad.get(p, 0.0) + t.value
+                found.append((p, t))
 
     for node in reversed(order):
         if node not in names or node.gate is None:  # leaves, constants and folded nodes
@@ -553,39 +328,40 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0) -> Deri
     last: dict[Value, tuple[int, int]] = {}
     terms: dict[Value, list[Term]] = {}
     for u, found in enumerate(contributions):
-        for j, (target, term) in enumerate(found):
+        for j, (target, t) in enumerate(found):
             if last.get(target, (-1,))[0] != u:
                 last[target] = (u, j)  # its last unit so far, and where it first appears there
-            terms.setdefault(target, []).append(term)
+            terms.setdefault(target, []).append(t)
     backward = [
         BackwardStep("d" + names[t], names[t], tuple(terms[t]), grad[t], t)
         for t in sorted(last, key=last.__getitem__)
     ]
     inputs = tuple((names[n], n.data) for n in order if n.gate is None and n in names)
-    return Derivation(names[root], float(seed), tuple(forward), tuple(backward), inputs)
+    return Derivation(names[root], float(seed), tuple(forward), tuple(backward), inputs, edge_terms)
 
 
 def _forward(
     order: list[Value], names: dict[Value, str], folded: set[Value]
-) -> tuple[dict[Value, ast.expr], dict[Value, ast.expr], list[ForwardStep]]:
+) -> tuple[dict[Value, Expr], dict[Value, Expr], list[ForwardStep]]:
     """How each node is written (its name, its folded expression, or its number), and the forward lines."""
-    symbol: dict[Value, ast.expr] = {}
-    numeric: dict[Value, ast.expr] = {}
+    symbol: dict[Value, Expr] = {}
+    numeric: dict[Value, Expr] = {}
     forward: list[ForwardStep] = []
     for node in order:
         if node.gate is None or (node not in names and node not in folded):  # a leaf or a constant
-            symbol[node] = ast.Name(id=names[node]) if node in names else _number(node.data)
+            symbol[node] = var(names[node]) if node in names else _number(node.data)
             numeric[node] = _number(node.data)
             continue
-        expression = forward_expression(node.gate, tuple(symbol[p] for p in node.parents))
-        numbers = forward_expression(node.gate, tuple(numeric[p] for p in node.parents))
+        gate = node.gate
+        expression = substitute(gate.expr_tree, dict(zip(gate.operands, (symbol[p] for p in node.parents))))
+        numbers = _with_numbers(gate.expr_tree, dict(zip(gate.operands, (numeric[p] for p in node.parents))))
         if node in folded:
             symbol[node], numeric[node] = expression, numbers
             continue
         forward.append(
             ForwardStep(names[node], expression, numbers, node.data, _gates_in(node, folded), node)
         )
-        symbol[node], numeric[node] = ast.Name(id=names[node]), _number(node.data)
+        symbol[node], numeric[node] = var(names[node]), _number(node.data)
     return symbol, numeric, forward
 
 
@@ -595,10 +371,10 @@ def node_names(root: Value, *, inline_sums: bool = True) -> dict[Value, str]:
     Constants (unlabelled leaves) are left out. The drawing labels its boxes with these.
     """
     order = topological_order(root)
-    names, folded = _naming(root, order, inline_sums)
+    names, folded = naming(root, order, inline_sums)
     symbol, _, _ = _forward(order, names, folded)
     return {
-        node: names[node] if node in names else render_text(symbol[node])
+        node: names[node] if node in names else formula_text(symbol[node])
         for node in symbol
         if node in names or node in folded
     }
