@@ -36,9 +36,9 @@ SLIDES_LINES = [
     "x2 = x1 * d    = 4 * (-2)      = -8",
     "x = x2 ** 2    = (-8) ** 2     = 64",
     "dx2 = 2 * x2 * dx = 2 * (-8) * 1 = -16",
-    "dx1 = d * dx2     = -2 * (-16)   = 32",
+    "dx1 = d * dx2     = (-2) * (-16) = 32",
     "dd = x1 * dx2     = 4 * (-16)    = -64",
-    "da = b * dx1      = -3 * 32      = -96",
+    "da = b * dx1      = (-3) * 32    = -96",
     "db = a * dx1      = 2 * 32       = 64",
     "dc = 1 * dx1      = 1 * 32       = 32",
 ]
@@ -116,7 +116,7 @@ def test_outputs_are_written(tmp_path: Path) -> None:
 def test_latex_to_stdout() -> None:
     done = run("1/a", "a=2", "--latex", "-", "--no-derivation")
     assert done.returncode == 0
-    assert r"da &= \frac{-x}{a} \cdot dx = \frac{-0.5}{2} \cdot 1 = -0.25" in done.stdout
+    assert r"da &= \frac{-1}{a \cdot a} \cdot dx = \frac{-1}{2 \cdot 2} \cdot 1 = -0.25" in done.stdout
 
 
 def test_gradcheck_pass_and_inconclusive() -> None:

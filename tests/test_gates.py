@@ -109,7 +109,8 @@ def test_composites_say_how_they_are_built_and_primitives_do_not():
 
 def test_table_keys_are_gate_names():
     assert all(name == gate.name for name, gate in GATES.items())
-    assert {"add", "mul", "div", "pow", "max", "exp", "log", "relu", "sub", "neg", "sigmoid", "tanh"} <= set(GATES)
+    assert {"add", "mul", "div", "pow", "max", "exp", "log", "relu"} <= set(GATES)
+    assert {"sub", "neg", "sigmoid", "tanh"} <= set(GATES)
 
 
 def test_one_shared_gate_per_exponent():

@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_gates import GATES, GateError, Value, maximum, minimum, topological_order

@@ -600,8 +600,10 @@ def repr_number(v: float) -> str:
     return repr(v)
 
 
-def _strength(e: Expr) -> int:
+def _strength(e: Expr, latex: bool = False) -> int:
     op = e.op
+    if latex and (op == "if" or op == "div"):  # cases and \frac bracket themselves
+        return ATOM
     if op == "var":
         return ATOM
     if op == "const":
@@ -634,6 +636,7 @@ class _Style:
     number: Callable[[float], str]
     name: Callable[[str], str]
     latex: bool = False
+    bracket_negatives: bool = False  # (-3) * 32 in a line of numbers
 
 
 def _pieces(expr: Expr, style: _Style) -> Iterator[str]:
@@ -645,7 +648,7 @@ def _pieces(expr: Expr, style: _Style) -> Iterator[str]:
             yield item
             continue
         e: Expr = item  # type: ignore[assignment]
-        parts = _layout(e, style, top=e is expr)
+        parts = _layout(e, style)
         stack.extend(reversed(parts))
 
 
@@ -655,8 +658,12 @@ def _wrap(child: Expr, wrap: bool, style: _Style) -> list[object]:
     return [r"\left(", child, r"\right)"] if style.latex else ["(", child, ")"]
 
 
-def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
-    """One node's pieces: strings and child Exprs, in order (``top``: the whole formula)."""
+def _layout(e: Expr, style: _Style) -> list[object]:
+    """One node's pieces: strings and child Exprs, in order."""
+
+    def s(child: Expr) -> int:
+        return _strength(child, style.latex)
+
     op, args = e.op, e.args
     if op == "var":
         return [style.name(e.param)]  # type: ignore[arg-type]
@@ -669,14 +676,14 @@ def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
         if style.latex:
             return [
                 "{",
-                *_wrap(base, _strength(base) <= POWER or _negative(base), style),
+                *_wrap(base, s(base) <= POWER or _negative(base), style),
                 "}^{",
                 exponent,
                 "}",
             ]
         if k < 0:
             exponent = f"({exponent})"
-        return [*_wrap(base, _strength(base) <= POWER or _negative(base), style), f" ** {exponent}"]
+        return [*_wrap(base, s(base) <= POWER or _negative(base), style), f" ** {exponent}"]
     if op == "if":
         then, test, otherwise = args
         if style.latex:
@@ -686,9 +693,9 @@ def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
                 rows += [r" \\ ", then, " & ", test]
             return [*rows, r" \\ ", otherwise, r" & \text{otherwise} \end{cases}"]
         return [
-            *_wrap(then, _strength(then) <= IF, style), " if ",
-            *_wrap(test, _strength(test) <= IF, style), " else ",
-            *_wrap(otherwise, _strength(otherwise) < IF, style),
+            *_wrap(then, s(then) <= IF, style), " if ",
+            *_wrap(test, s(test) <= IF, style), " else ",
+            *_wrap(otherwise, s(otherwise) < IF, style),
         ]  # fmt: skip
     if op in _COMPARE:
         left, right = args
@@ -697,14 +704,14 @@ def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
             if style.latex
             else _COMPARE[op]
         )
-        return [*_wrap(left, _strength(left) <= COMPARE, style), f" {text} ",
-                *_wrap(right, _strength(right) <= COMPARE, style)]  # fmt: skip
+        return [*_wrap(left, s(left) <= COMPARE, style), f" {text} ",
+                *_wrap(right, s(right) <= COMPARE, style)]  # fmt: skip
     if op in _LOGIC:
         left, right = args
         strength = _LOGIC[op]
         word = {"and": r" \land ", "or": r" \lor "}[op] if style.latex else f" {op} "
-        return [*_wrap(left, _strength(left) < strength, style), word,
-                *_wrap(right, _strength(right) <= strength, style)]  # fmt: skip
+        return [*_wrap(left, s(left) < strength, style), word,
+                *_wrap(right, s(right) <= strength, style)]  # fmt: skip
     gate = GATES.get(op)
     if gate is None:
         raise ValueError(f"cannot print op {op!r}: it is not in the gate table")
@@ -712,14 +719,14 @@ def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
         return _call_layout(gate, args, style)
     if gate.arity == 1:  # a prefix operator: -a
         (a,) = args
-        return [gate.operator, *_wrap(a, _strength(a) <= UNARY or a.op == "const", style)]
+        return [gate.operator, *_wrap(a, s(a) <= UNARY or a.op == "const", style)]
     left, right = args
     strength = _INFIX_PRECEDENCE[gate.operator]
     if style.latex and gate.operator == "/":
         return [r"\frac{", left, "}{", right, "}"]
     if gate.operator == "**":
-        wrap_left = _strength(left) <= POWER or _negative(left)
-        wrap_right = _strength(right) < UNARY or (style.latex is False and right.op == "const")
+        wrap_left = s(left) <= POWER or _negative(left)
+        wrap_right = s(right) < UNARY
         if right.op == "const":  # a Value exponent that is a constant leaf: pow(a, 2), not a ** 2
             return _call_layout(gate, args, style, name="pow")
         if style.latex:
@@ -727,8 +734,11 @@ def _layout(e: Expr, style: _Style, top: bool = False) -> list[object]:
         return [*_wrap(left, wrap_left, style), " ** ", *_wrap(right, wrap_right, style)]
     symbol = r" \cdot " if style.latex and gate.operator == "*" else f" {gate.operator} "
     # A negative number opening a product reads as one (-1 * dx), but not inside a sum: a + (-3) * b.
-    wrap_left = _strength(left) < strength or (not top and left.op == "const" and left.param < 0)  # type: ignore[operator]
-    wrap_right = _strength(right) <= strength or _negative(right)
+    # A negative number opening a product reads as one in a rule (-1 * dx); in a line of numbers
+    # every negative operand is bracketed, (-3) * (-2) + 1.
+    negative = left.op == "const" and left.param < 0  # type: ignore[operator]
+    wrap_left = s(left) < strength or (negative and style.bracket_negatives)
+    wrap_right = s(right) <= strength or _negative(right)
     return [*_wrap(left, wrap_left, style), symbol, *_wrap(right, wrap_right, style)]
 
 
@@ -758,15 +768,21 @@ _TEXT = _Style(number=repr_number, name=str)
 
 
 def format_formula(
-    expr: Expr, *, number: Callable[[float], str] = repr_number, name: Callable[[str], str] = str
+    expr: Expr,
+    *,
+    number: Callable[[float], str] = repr_number,
+    name: Callable[[str], str] = str,
+    bracket_negatives: bool = False,
 ) -> str:
     """The tree as text with the fewest parentheses Python needs (and a few for readability).
 
     With the default ``number``, ``parse(format_formula(e)) == e``; the trace passes a
-    ``number`` that rounds to 6 significant digits.
+    ``number`` that rounds to 6 significant digits, and ``bracket_negatives`` for its lines of
+    numbers, where every negative operand reads better bracketed: ``(-3) * 32``.
     """
-    style = _TEXT if number is repr_number and name is str else _Style(number=number, name=name)
-    return "".join(_pieces(expr, style))
+    if number is repr_number and name is str and not bracket_negatives:
+        return "".join(_pieces(expr, _TEXT))
+    return "".join(_pieces(expr, _Style(number=number, name=name, bracket_negatives=bracket_negatives)))
 
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi"}
@@ -795,10 +811,15 @@ def latex_number(v: float, digits: int = 6) -> str:
 
 
 def latex(
-    expr: Expr, *, number: Callable[[float], str] = latex_number, name: Callable[[str], str] = latex_name
+    expr: Expr,
+    *,
+    number: Callable[[float], str] = latex_number,
+    name: Callable[[str], str] = latex_name,
+    bracket_negatives: bool = False,
 ) -> str:
     """The tree as LaTeX math: ``\\cdot`` for products, ``\\frac`` for quotients, cases for tests."""
-    return "".join(_pieces(expr, _Style(number=number, name=name, latex=True)))
+    style = _Style(number=number, name=name, latex=True, bracket_negatives=bracket_negatives)
+    return "".join(_pieces(expr, style))
 
 
 # -- compiling ---------------------------------------------------------------------------------

@@ -330,7 +330,7 @@ BUILTIN = (
     GateSpec("mul", ("b", "a"), operator="*"),
     GateSpec("neg", ("-1",), operator="-", composition="a * (-1)"),
     GateSpec(
-        "div", ("1 / b", "-x / b"), operator="/",
+        "div", ("1 / b", "-a / (b * b)"), operator="/",
         conditions=(Condition("b != 0", "division by zero: the divisor b is 0", "zero division"),),
     ),
     GateSpec(

@@ -386,10 +386,10 @@ def _refusal(gate: Gate, operands: tuple[Value, ...], exc: Exception) -> Excepti
         f"{name} = {v.data!r}" + (f" (label {v.label!r})" if v.label else "")
         for name, v in zip(OPERAND_NAMES, operands)
     )
+    message = f"{gate.name} gate (x = {gate.expr}) refused {shown}: "
     if isinstance(exc, OverflowError):  # Python's own words ("math range error") say less
-        return GateOverflowError(f"{gate.name} gate (x = {gate.expr}) refused {shown}: {gate.expr} overflows a float",
-                                 gate.name)  # fmt: skip
-    message = f"{gate.name} gate (x = {gate.expr}) refused {shown}: {exc}"
+        return GateOverflowError(message + f"{gate.expr} overflows a float", gate.name)
+    message += str(exc)
     if isinstance(exc, ZeroDivisionError):
         return GateZeroDivisionError(message, gate.name)
     return GateDomainError(message, gate.name)

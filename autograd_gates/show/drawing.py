@@ -156,7 +156,7 @@ def _record_field(text: str) -> str:
 
 def _edge_rule(term: Term) -> str:
     """``dd = x1 * dx2`` / ``= 4 * (-16) = -64``: the trace's term for this edge, in the circuit's names."""
-    numbers = f"{formula_text(term.numbers)} = {format_number(term.value)}"
+    numbers = f"{formula_text(term.numbers, numbers=True)} = {format_number(term.value)}"
     return f"{term.target} = {formula_text(term.formula)}\n= {numbers}"
 
 

@@ -60,14 +60,15 @@ def format_number(v: float, digits: int = 6) -> str:
     return f"{v:.{digits}g}"
 
 
-def formula_text(expr: Expr) -> str:
-    """A formula of the trace as text, its numbers to 6 significant digits."""
-    return format_formula(expr, number=format_number)
+def formula_text(expr: Expr, numbers: bool = False) -> str:
+    """A formula of the trace as text, its numbers to 6 significant digits; ``numbers`` for a
+    line of numbers, whose negative operands are bracketed: ``(-3) * 32``."""
+    return format_formula(expr, number=format_number, bracket_negatives=numbers)
 
 
-def formula_latex(expr: Expr) -> str:
+def formula_latex(expr: Expr, numbers: bool = False) -> str:
     """A formula of the trace as LaTeX math."""
-    return latex(expr, number=latex_number, name=latex_name)
+    return latex(expr, number=latex_number, name=latex_name, bracket_negatives=numbers)
 
 
 def _number(v: float) -> Expr:
@@ -77,10 +78,10 @@ def _number(v: float) -> Expr:
     return var("nan") if math.isnan(v) else var("inf") if v > 0 else -var("inf")
 
 
-def _with_numbers(tree: Expr, numbers: dict[str, Expr]) -> Expr:
-    """``tree`` with its names replaced by numbers, a negated number shown as one: ``-0.5``."""
+def _substituted(tree: Expr, values: dict[str, Expr]) -> Expr:
+    """``tree`` with its names replaced, a negated number written as one: ``-0.5``, not ``-(0.5)``."""
     done: dict[Expr, Expr] = {}
-    tree = substitute(tree, numbers)
+    tree = substitute(tree, values)
     for node in tree.nodes():
         args = tuple(done[a] for a in node.args)
         if node.op == "neg" and args[0].op == "const":
@@ -114,11 +115,11 @@ class ForwardStep:
 
     @property
     def numbers_text(self) -> str:
-        return formula_text(self.numbers)
+        return formula_text(self.numbers, numbers=True)
 
     def latex(self) -> tuple[str, str]:
         """The formula and the numbers as LaTeX."""
-        return formula_latex(self.expression), formula_latex(self.numbers)
+        return formula_latex(self.expression), formula_latex(self.numbers, numbers=True)
 
     def text(self) -> str:
         return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
@@ -154,7 +155,7 @@ class Term:
     def text(self) -> str:
         """``dd = x1 * dx2 = 4 * (-16) = -64``: the term as a line of its own."""
         return (
-            f"{self.target} = {formula_text(self.formula)} = {formula_text(self.numbers)} = "
+            f"{self.target} = {formula_text(self.formula)} = {formula_text(self.numbers, numbers=True)} = "
             f"{format_number(self.value)}"
         )
 
@@ -177,12 +178,12 @@ class BackwardStep:
 
     @property
     def numbers_text(self) -> str:
-        return " + ".join(formula_text(t.numbers) for t in self.terms)
+        return " + ".join(formula_text(t.numbers, numbers=True) for t in self.terms)
 
     def latex(self) -> tuple[str, str]:
         """The formula and the numbers as LaTeX."""
         formula = " + ".join(formula_latex(t.formula) for t in self.terms)
-        return formula, " + ".join(formula_latex(t.numbers) for t in self.terms)
+        return formula, " + ".join(formula_latex(t.numbers, numbers=True) for t in self.terms)
 
     def text(self) -> str:
         return f"{self.rule} = {self.numbers_text} = {format_number(self.value)}"
@@ -294,8 +295,8 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0, expand:
         found = Term(
             gate,
             gate.operands[i],
-            substitute(gate.local_trees[i], written),
-            _with_numbers(gate.local_trees[i], numbers),
+            _substituted(gate.local_trees[i], written),
+            _substituted(gate.local_trees[i], numbers),
             upstream,
             upstream_value,
             partial * upstream_value if upstream_value else 0.0,  # nothing flows back from a zero
@@ -353,8 +354,8 @@ def _forward(
             numeric[node] = _number(node.data)
             continue
         gate = node.gate
-        expression = substitute(gate.expr_tree, dict(zip(gate.operands, (symbol[p] for p in node.parents))))
-        numbers = _with_numbers(gate.expr_tree, dict(zip(gate.operands, (numeric[p] for p in node.parents))))
+        expression = _substituted(gate.expr_tree, dict(zip(gate.operands, (symbol[p] for p in node.parents))))
+        numbers = _substituted(gate.expr_tree, dict(zip(gate.operands, (numeric[p] for p in node.parents))))
         if node in folded:
             symbol[node], numeric[node] = expression, numbers
             continue
