@@ -81,9 +81,9 @@ def test_every_gate_mode_and_rules_on_edges() -> None:
     x, _ = slides_circuit()
     source = draw_dot(x, inline_sums=False, show_rules=True).source
     assert 'label="{ x1 | data -6 | grad 32 }"' in source
-    # the same term as the trace's line "da = b * dx1 = (-3) * 32 = -96", in the gate's own names
-    assert r'label="da = b * dx\n= (-3) * 32 = -96"' in source
-    assert r'label="da = 2 * a * dx\n= 2 * (-8) * 1 = -16"' in source
+    # the same term as the trace's line "da = b * dx1 = (-3) * 32 = -96", in the circuit's names
+    assert r'label="da = b * dx1\n= (-3) * 32 = -96"' in source
+    assert r'label="dx3 = 2 * x3 * dx\n= 2 * (-8) * 1 = -16"' in source
 
 
 def test_a_conditional_rule_on_an_edge_keeps_its_parentheses() -> None:

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from gate_helpers import apply_gate
 
-from autograd_gates import Value
-from autograd_gates.engine.gates import GATES, Gate, gate_examples, pow_gate
-from autograd_gates.engine.value import apply_gate
+from autograd_gates import Value, register_gate, unregister_gate
+from autograd_gates.engine.gates import GATES, gate_examples, pow_gate
 from autograd_gates.show.reference import (
     gate_section,
     kink_points,
@@ -54,24 +54,7 @@ def test_worked_example_agrees_with_backward(gate) -> None:
 
 
 def _apply(gate, leaves):
-    """Build the gate with the same Value syntax the reference documents."""
-    if gate.exponent is not None:
-        return leaves[0] ** gate.exponent
-    a = leaves[0]
-    if gate.name == "add":
-        return a + leaves[1]
-    if gate.name == "mul":
-        return a * leaves[1]
-    if gate.name == "div":
-        return a / leaves[1]
-    if gate.name == "pow":
-        return a ** leaves[1]
-    if gate.name == "max":
-        return a.max(leaves[1])
-    method = getattr(a, gate.name, None)
-    if method is not None:
-        return method()
-    # A gate without a Value method yet (a new table entry): apply it through the engine directly.
+    """Build the gate with the Value syntax users call (operators and methods)."""
     return apply_gate(gate, *leaves)
 
 
@@ -79,6 +62,10 @@ def test_conventions_at_kinks_are_the_documented_ones() -> None:
     tie = "at a = 1, b = 1, where two pieces meet: da = 0.5 * dx, db = 0.5 * dx"
     assert tie in gate_section(GATES["max"])
     assert "at a = 0, where two pieces meet: da = 0 * dx" in gate_section(GATES["relu"])
+    assert "at a = 0, b = 0.5, where two pieces meet: da = 0.5 * dx, db = 0 * dx" in gate_section(
+        GATES["leaky_relu"]
+    )
+    assert "at a = 0, where two pieces meet: da = 0 * dx" in gate_section(GATES["abs"])
     assert "outside its domain" in gate_section(pow_gate(-1))
     assert kink_points(GATES["mul"]) == []
     assert "none needed" in gate_section(GATES["exp"])
@@ -90,17 +77,13 @@ def test_value_syntax_of_number_exponents() -> None:
 
 
 def test_a_gate_without_a_method_is_reached_through_apply_gate() -> None:
-    new_gate = Gate(
-        name="hypot_like",
-        symbol="h",
-        expr="a * a + b * b",
-        forward=lambda a, b: a * a + b * b,
-        partials=lambda a, b, x: (2 * a, 2 * b),
-        local=("2 * a", "2 * b"),
-        domain="all real a, b",
-    )
-    assert value_syntax(new_gate) == "`apply_gate(GATES['hypot_like'], a, b)`"
-    section = gate_section(new_gate)
+    new_gate = register_gate("hypot_like", lambda a, b: a * a + b * b, ("2 * a", "2 * b"))
+    try:
+        assert value_syntax(new_gate) == "`apply_gate('hypot_like', a, b)`"
+        section = gate_section(new_gate)
+        assert "### `hypot_like`" in render()  # a registered gate joins the reference
+    finally:
+        unregister_gate("hypot_like")
     assert "| `a` | `da = 2 * a * dx` | 4 | 4 |" in section  # at a = 2, b = -3
     assert "none needed" in section
 

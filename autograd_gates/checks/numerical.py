@@ -205,87 +205,122 @@ def estimate_derivative(
 
     This is the engine of ``numerical_grad``; the gradient checker also uses it on a single
     gate's forward and on a replay of the circuit above one node.
+
+    The step starts at ``relative_step(x)`` and is divided by 8 while a kink, a domain edge or
+    truncation spoils the estimate. When instead rounding noise leaves it too uncertain to judge
+    (an ill-conditioned ``f`` such as ``tanh(x) ** exp(x)`` near 10), the step is multiplied by 8
+    while that lowers the error estimate: a wider stencil divides the same noise by a larger ``h``.
     """
     h = relative_step(x, rel_step)
     evaluations = 0
     best: GradEstimate | None = None  # the clean estimate with the smallest error so far
     trouble: GradEstimate | None = None  # the last estimate spoilt by an edge, a kink or a branch
-    base_structure = _structure(base)
+    rounding_bound = False
     for _ in range(max_refinements + 1):
-        points = (x - 2 * h, x - h, x + h, x + 2 * h)
-        probes: list[Probe] = []
-        issue = detail = ""
-        for point in points:
-            try:
-                probe = evaluate(point)
-            except STENCIL_FAILURES as exc:
-                issue, detail = DOMAIN_EDGE, f"at {what} = {point!r}: {exc}"
-                break
-            evaluations += 1
-            if not math.isfinite(probe.value):
-                issue, detail = DOMAIN_EDGE, f"f is not finite at {what} = {point!r}"
-                break
-            if _structure(probe) != base_structure:
-                issue = GRAPH_CHANGES
-                detail = f"f builds a different graph at {what} = {point!r} (a Python branch on .data?)"
-                break
-            probes.append(probe)
-        if issue:
-            trouble = GradEstimate(math.nan, math.inf, h, evaluations, issue, detail)
+        found, rounding_bound = _stencil(evaluate, x, base, h, what)
+        evaluations += found.evaluations
+        if found.issue:
+            trouble = found
             h /= STEP_SHRINK
             continue
-
-        fm2, fm1, fp1, fp2 = (p.value for p in probes)
-        d1 = (fp1 - fm1) / (points[2] - points[1])
-        d2 = (fp2 - fm2) / (points[3] - points[0])
-        value = d1 + (d1 - d2) / 3.0
-        truncation = abs(d1 - d2)
-        # Rounding: eps * |f| for a well-conditioned f, but an ill-conditioned f (tanh near 1
-        # raised to a large power) rounds far worse; the fourth difference of the five values
-        # (h**4 * f'''' for a smooth f, so tiny) measures that noise directly (as ECnoise does).
-        f0 = base.value
-        fourth = abs(fm2 - 4.0 * fm1 + 6.0 * f0 - 4.0 * fp1 + fp2)
-        scale = max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(f0))
-        rounding = max(ROUNDING_FACTOR * EPS * scale, fourth) / h
-        error = truncation + rounding
-        # A kink inflates both `fourth` and `truncation`, so the join test below uses rounding only.
-        join_error = ROUNDING_FACTOR * EPS * scale / h
-
-        join = ""
-        for point, probe in zip(points, probes):
-            k = _kink_between(base, probe)
-            if k is not None:
-                # A switch of piece is a kink only if the one-sided slopes disagree.
-                right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
-                left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
-                join = _describe_kink(base, k, what, x, point) + (
-                    f" (one-sided slopes {left:.6g} and {right:.6g})"
-                )
-                if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 4.0 * join_error:
-                    issue, detail = KINK, join
-                break
-        if issue:
-            trouble = GradEstimate(value, error, h, evaluations, issue, detail)
-            h /= STEP_SHRINK
-            continue
-        if best is None or error < best.error:
-            best = GradEstimate(value, error, h, evaluations, join=join)
-        if truncation <= STEP_SHRINK * rounding:
+        if best is not None and found.error >= best.error:
+            # A smaller step made it worse: what looked like truncation was rounding noise.
+            rounding_bound = True
+            break
+        best = found
+        if rounding_bound:
             break  # rounding dominates: a smaller step would only make the estimate worse
         h /= STEP_SHRINK
+
+    def trusted(estimate: GradEstimate) -> float:
+        return noise_rtol * abs(estimate.value) + noise_atol
+
+    if best is not None and rounding_bound and best.error > trusted(best):
+        # Too noisy to judge: widen the step. A rounding error of f that is a staircase (tanh near 1
+        # raised to a large power) fools the fourth difference, so each wider estimate's error bar
+        # also covers its distance from the narrower one.
+        last, h = best, best.step
+        for _ in range(max_refinements):
+            h *= STEP_SHRINK
+            found, _ = _stencil(evaluate, x, base, h, what)
+            evaluations += found.evaluations
+            if found.issue:
+                break  # the wider stencil met a kink, an edge or a branch
+            found = replace(found, error=max(found.error, abs(found.value - last.value)))
+            last = found
+            if found.error >= best.error:
+                break  # truncation took over
+            best = found
+            if best.error <= trusted(best):
+                break
 
     if best is None:
         assert trouble is not None
         return replace(trouble, evaluations=evaluations)
-    trusted = noise_rtol * abs(best.value) + noise_atol
-    if best.error > trusted:
+    if best.error > trusted(best):
         detail = (
             f"the estimate {best.value:.6g} at {what} = {x!r} is uncertain by {best.error:.1e} "
-            f"(h = {best.step:.3g}), more than the {trusted:.1e} (noise_rtol * |n| + atol) that judging "
-            f"it needs"
+            f"(h = {best.step:.3g}), more than the {trusted(best):.1e} (noise_rtol * |n| + atol) that "
+            f"judging it needs"
         )
         return replace(best, evaluations=evaluations, issue=NOISY, detail=detail)
     return replace(best, evaluations=evaluations)
+
+
+def _stencil(
+    evaluate: Callable[[float], Probe], x: float, base: Probe, h: float, what: str
+) -> tuple[GradEstimate, bool]:
+    """One Richardson estimate with step ``h`` (with an ``issue`` if the stencil met a domain edge,
+    a graph change or a kink), and whether rounding rather than truncation dominated its error."""
+    points = (x - 2 * h, x - h, x + h, x + 2 * h)
+    probes: list[Probe] = []
+    base_structure = _structure(base)
+    for point in points:
+        try:
+            probe = evaluate(point)
+        except STENCIL_FAILURES as exc:
+            return GradEstimate(
+                math.nan, math.inf, h, len(probes), DOMAIN_EDGE, f"at {what} = {point!r}: {exc}"
+            ), False
+        used = len(probes) + 1
+        if not math.isfinite(probe.value):
+            return GradEstimate(
+                math.nan, math.inf, h, used, DOMAIN_EDGE, f"f is not finite at {what} = {point!r}"
+            ), False
+        if _structure(probe) != base_structure:
+            detail = f"f builds a different graph at {what} = {point!r} (a Python branch on .data?)"
+            return GradEstimate(math.nan, math.inf, h, used, GRAPH_CHANGES, detail), False
+        probes.append(probe)
+
+    fm2, fm1, fp1, fp2 = (p.value for p in probes)
+    d1 = (fp1 - fm1) / (points[2] - points[1])
+    d2 = (fp2 - fm2) / (points[3] - points[0])
+    value = d1 + (d1 - d2) / 3.0
+    truncation = abs(d1 - d2)
+    # Rounding: eps * |f| for a well-conditioned f, but an ill-conditioned f (tanh near 1
+    # raised to a large power) rounds far worse; the fourth difference of the five values
+    # (h**4 times the fourth derivative for a smooth f, so tiny) measures that noise directly
+    # (as ECnoise does).
+    f0 = base.value
+    fourth = abs(fm2 - 4.0 * fm1 + 6.0 * f0 - 4.0 * fp1 + fp2)
+    scale = max(abs(fm2), abs(fm1), abs(fp1), abs(fp2), abs(f0))
+    rounding = max(ROUNDING_FACTOR * EPS * scale, fourth) / h
+    error = truncation + rounding
+    # A kink inflates both `fourth` and `truncation`, so the join test below uses rounding only.
+    join_error = ROUNDING_FACTOR * EPS * scale / h
+
+    join = ""
+    for point, probe in zip(points, probes):
+        k = _kink_between(base, probe)
+        if k is not None:
+            # A switch of piece is a kink only if the one-sided slopes disagree.
+            right = (-3.0 * f0 + 4.0 * fp1 - fp2) / (2.0 * h)
+            left = (3.0 * f0 - 4.0 * fm1 + fm2) / (2.0 * h)
+            join = _describe_kink(base, k, what, x, point) + f" (one-sided slopes {left:.6g} and {right:.6g})"
+            if abs(right - left) > 1e-8 + 1e-6 * max(abs(right), abs(left)) + 4.0 * join_error:
+                return GradEstimate(value, error, h, 4, KINK, join), False
+            break
+    return GradEstimate(value, error, h, 4, join=join), truncation <= STEP_SHRINK * rounding
 
 
 # -- the public function -----------------------------------------------------------------------

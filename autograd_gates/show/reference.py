@@ -1,16 +1,15 @@
-"""The gate reference (``docs/gates.md``), rendered from the gate table.
+"""The gate reference (``docs/gates.md``), rendered from the op table.
 
-Nothing here is written by hand about a particular gate: each section reads the
-gate's entry in ``gates.py`` (its forward text, its rule in the slides' notation,
-its domain, its ``piece`` function), evaluates its forward and local derivatives at
-a sample point, and checks them with a central difference. A gate added to the
-table appears in the reference the next time it is generated::
+Nothing here is written by hand about a particular gate: each section reads the gate's entry
+(its forward, its rule in the slides' notation, its domain, its definition and, for a composite,
+its composition), evaluates its forward and local derivatives at a sample point, checks them
+with a central difference, and reads its convention at a kink off its ``piece`` and
+``partials``. A gate added to the table appears in the reference the next time it is generated::
 
     python -m autograd_gates.show.reference docs/gates.md     # write the file
     python -m autograd_gates.show.reference --check docs/gates.md  # exit 1 if it is stale
 
-``tests/test_gate_reference.py`` fails when the committed file differs from
-``render()``.
+``tests/test_gate_reference.py`` fails when the committed file differs from ``render()``.
 """
 
 from __future__ import annotations
@@ -18,43 +17,33 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..engine.gates import GATES, Gate, gate_examples
+from ..engine.circuit import build
+from ..engine.gates import gate_examples
+from ..engine.table import GATES, OPERAND_NAMES, Gate
 from ..engine.value import Value, topological_order
 
 __all__ = ["render", "gate_section", "sample_operands", "kink_points", "value_syntax", "main"]
 
 # Points tried, in order, for a gate's worked example: the first one inside its domain wins.
 _UNARY_SAMPLES: tuple[tuple[float, ...], ...] = ((2.0,), (0.5,), (-2.0,))
-_BINARY_SAMPLES: tuple[tuple[float, ...], ...] = ((2.0, -3.0), (2.0, 3.0), (3.0, 2.0))
-# Points where a non-smooth gate may switch pieces (piece(...) == 0 there).
+_BINARY_SAMPLES: tuple[tuple[float, ...], ...] = ((2.0, -3.0), (2.0, 3.0), (3.0, 2.0), (-2.0, 0.5))
+# Points where a non-smooth gate may switch pieces (a 0 in piece(...) there).
 _UNARY_KINKS: tuple[tuple[float, ...], ...] = ((0.0,),)
-_BINARY_KINKS: tuple[tuple[float, ...], ...] = ((1.0, 1.0), (1.0, 0.0), (0.0, 0.0))
+_BINARY_KINKS: tuple[tuple[float, ...], ...] = ((1.0, 1.0), (0.0, 0.5), (1.0, 0.0), (0.0, 0.0))
 _STEP = 1e-6  # central-difference step for the check shown beside each example
 
-# How a user reaches each table gate from a Value; gates not listed fall back to `a.<name>()`.
-_SYNTAX = {
+# How a user reaches the Python operators' gates from a Value; functions are methods, a.name(...).
+_OPERATOR_SYNTAX = {
     "add": "`a + b`, `a + 2`, `2 + a`",
-    "mul": "`a * b`, `2 * a`; also `-a` (`a * -1`)",
+    "sub": "`a - b`, `a - 2`, `2 - a`",
+    "mul": "`a * b`, `2 * a`",
+    "neg": "`-a`",
     "div": "`a / b`, `1 / a`",
     "pow": "`a ** b` with a `Value` exponent `b`; `2 ** a`",
-    "max": "`a.max(b)`, `autograd_gates.maximum(a, b)`",
-    "relu": "`a.relu()`",
-    "exp": "`a.exp()`",
-    "log": "`a.log()`",
 }
-
-# Functions that are not gates: each is composed from gates, so its derivative comes out of backprop.
-_COMPOSED: tuple[tuple[str, str, Callable[[Value, Value], Value]], ...] = (
-    ("-a", "mul by -1", lambda a, b: -a),
-    ("a - b", "a + (-b)", lambda a, b: a - b),
-    ("a.min(b)", "-max(-a, -b)", lambda a, b: a.min(b)),
-    ("a.abs()", "max(a, -a)", lambda a, b: a.abs()),
-    ("a.sigmoid()", "exp(min(a, 0)) / (1 + exp(-abs(a)))", lambda a, b: a.sigmoid()),
-    ("a.tanh()", "2 * sigmoid(2a) - 1", lambda a, b: a.tanh()),
-)
 
 
 def _num(x: float) -> str:
@@ -81,17 +70,15 @@ def sample_operands(gate: Gate) -> tuple[float, ...]:
     """The first sample point inside the gate's domain and off its kinks."""
     candidates = _UNARY_SAMPLES if gate.arity == 1 else _BINARY_SAMPLES
     for point in candidates:
-        if _defined(gate, point) and (gate.piece is None or gate.piece(*point) != 0):
+        if _defined(gate, point) and not gate.at_kink(*point):
             return point
     raise ValueError(f"gate {gate.name!r} ({gate.expr}) is defined at none of the sample points {candidates}")
 
 
 def kink_points(gate: Gate) -> list[tuple[float, ...]]:
     """Sample points where the gate's ``piece`` says two smooth pieces meet (empty for a smooth gate)."""
-    if gate.piece is None:
-        return []
     candidates = _UNARY_KINKS if gate.arity == 1 else _BINARY_KINKS
-    return [p for p in candidates if gate.piece(*p) == 0]
+    return [p for p in candidates if gate.at_kink(*p)]
 
 
 def _central_difference(gate: Gate, point: Sequence[float], i: int) -> float:
@@ -106,12 +93,16 @@ def value_syntax(gate: Gate) -> str:
     if gate.exponent is not None:
         k = gate.symbol.removeprefix("**")
         return f"`a ** {k}`" if not k.startswith("-") else f"`a ** ({k})`"
-    if gate.name in _SYNTAX:
-        return _SYNTAX[gate.name]
-    if gate.arity == 1 and callable(getattr(Value, gate.name, None)):
-        return f"`a.{gate.name}()`"
+    if gate.name in _OPERATOR_SYNTAX:
+        return _OPERATOR_SYNTAX[gate.name]
     operands = ", ".join(gate.operands)
-    return f"`apply_gate(GATES[{gate.name!r}], {operands})`"
+    if gate.builtin and callable(getattr(Value, gate.name, None)):
+        others = ", ".join(gate.operands[1:])
+        default = f" (`b` defaults to {_num(gate.defaults[0])})" if gate.defaults else ""
+        extra = "; also `autograd_gates.maximum(a, b)`" if gate.name == "max" else ""
+        extra = "; also `autograd_gates.minimum(a, b)`" if gate.name == "min" else extra
+        return f"`a.{gate.name}({others})`{default}{extra}"
+    return f"`apply_gate({gate.name!r}, {operands})`"
 
 
 def _title(gate: Gate) -> str:
@@ -123,15 +114,24 @@ def gate_section(gate: Gate) -> str:
     point = sample_operands(gate)
     x = gate.forward(*point)
     partials = gate.partials(*point, x)
+    rows = [f"| forward | `x = {gate.expr}` |"]
+    if gate.definition:
+        rows.append(f"| definition | `{gate.definition}` |")
+    rows += [
+        f"| rule | `{gate.rule}` |",
+        f"| domain | {f'`{gate.domain}`' if gate.domain else 'every real operand'} |",
+    ]
+    if gate.composition:
+        rows.append(f"| composite of | `{gate.composition}`: {_gates_used(gate)} |")
+    rows.append(f"| with `Value` | {value_syntax(gate)} |")
+    if gate.note:
+        rows.append(f"| note | {gate.note} |")
     lines = [
         f"### {_title(gate)}",
         "",
         "| | |",
         "|---|---|",
-        f"| forward | `x = {gate.expr}` |",
-        f"| rule | `{gate.rule}` |",
-        f"| domain | {gate.domain} |",
-        f"| with `Value` | {value_syntax(gate)} |",
+        *rows,
         "",
         f"Worked example at {_operands_text(gate, point)}: x = {_num(x)}.",
         "",
@@ -153,7 +153,7 @@ def _convention(gate: Gate) -> str:
         return "**Convention:** none needed; the gate is smooth on its whole domain."
     kinks = kink_points(gate)
     if not kinks:
-        return "**Convention:** its pieces meet away from the sampled points; see `piece` in the gate table."
+        return "**Convention:** its pieces meet away from the sampled points; see its rule."
     kink = kinks[0]  # for a binary gate every tie behaves alike; one is enough to show
     where = _operands_text(gate, kink)
     if not _defined(gate, kink):
@@ -166,62 +166,66 @@ def _convention(gate: Gate) -> str:
     return f"**Convention** at {where}, where two pieces meet: {shown}."
 
 
-def _gates_used(expression: Callable[[Value, Value], Value]) -> str:
-    a, b = Value(2.0, "a"), Value(-3.0, "b")
-    root = expression(a, b)
-    names = [node.gate.symbol for node in topological_order(root) if node.gate is not None]
+def _gates_used(gate: Gate) -> str:
+    """The gates of the composition, in the order backward() meets them in reverse (operands first)."""
+    leaves = [Value(v, n) for v, n in zip(sample_operands(gate), OPERAND_NAMES)]
+    root = build(gate.composition_tree, dict(zip(gate.operands, leaves)))  # type: ignore[arg-type]
+    names = [node.gate.name for node in topological_order(root) if node.gate is not None]
     return ", ".join(f"`{n}`" for n in names)
 
 
 def render() -> str:
     """The whole reference as Markdown."""
-    table = sorted({g.name for g in GATES.values()})
+    gates = gate_examples()
+    table = sorted(GATES)
+    composites = [g for g in gates if g.is_composite]
+    primitives = [g for g in gates if not g.is_composite]
     parts = [
         "# Gate reference",
         "",
-        "<!-- Generated by `python -m autograd_gates.show.reference docs/gates.md` from the gate table in",
+        "<!-- Generated by `python -m autograd_gates.show.reference docs/gates.md` from the op table in",
         "     autograd_gates/engine/gates.py. Do not edit by hand: tests/test_gate_reference.py fails when",
         "     it is stale. -->",
         "",
-        "Every operation `autograd_gates` differentiates is one **gate** in the table in",
-        "`autograd_gates/engine/gates.py`. Each gate is defined once, with its forward function, its local",
-        "derivatives and their rule in the slides' notation: the output is `x`, the operands `a` and `b`,",
-        "and `dx` is the gradient arriving from above. The backward pass multiplies each local derivative",
-        "by `dx` and **adds** it to the operand's gradient (see [How backward works](backward.md)).",
+        "Every operation `autograd_gates` differentiates is one **gate** of the op table in",
+        "`autograd_gates/engine/gates.py`. Each gate is defined once, by its texts: its local derivatives",
+        "in the slides' notation -- the output is `x`, the operands `a` and `b`, and `dx` is the gradient",
+        "arriving from above -- and its domain. Those texts are compiled into the functions that compute",
+        "the gradient, so the rule printed here is the code that runs. The backward pass multiplies each",
+        "local derivative by `dx` and **adds** it to the operand's gradient (see",
+        "[How backward works](backward.md)).",
         "",
         f"The table holds {len(table)} gates: {', '.join(f'`{n}`' for n in table)}. A number exponent",
         "(`a ** 2`, `a ** 0.5`) uses the `pow_gate(k)` family, shown below at representative `k`.",
+        "",
+        "A **composite** gate (`a - b`, `-a`, sigmoid, tanh, ...) is one node, one trace line and one drawn",
+        "op, with its own rule; `explain(root, expand=True)` and `draw_dot(root, expand=True)` show it",
+        "built from other gates instead, and the tests prove its rule against backprop through that",
+        "composition. A gate added at run time with `register_gate` joins this table.",
         "",
         "Each worked example is evaluated from the table and checked against a central difference",
         "`(f(a + h) - f(a - h)) / 2h`. For thorough checks of your own expressions see",
         "[Checking gradients](gradcheck.md).",
         "",
-        "## Gates",
+        "## Primitive gates",
         "",
-    ]
-    parts.extend(gate_section(g) for g in gate_examples())
-    parts += [
-        "## Composed functions",
+        *(gate_section(g) for g in primitives),
+        "## Composite gates",
         "",
-        "These are not gates: each is built from gates, so its derivative is whatever backprop through",
-        "those gates gives, and it needs no rule of its own. The gates are listed in the order",
-        "`backward()` meets them in reverse (operands first).",
-        "",
-        "| function | built as | gates used |",
-        "|---|---|---|",
-    ]
-    parts += [f"| `{call}` | `{how}` | {_gates_used(fn)} |" for call, how, fn in _COMPOSED]
-    parts += [
-        "",
+        *(gate_section(g) for g in composites),
         "## Conventions",
         "",
-        "- A **tie** in `max(a, b)` splits `dx` evenly between `a` and `b`: it is what central differences",
-        "  see, and PyTorch's rule. So `maximum(a, a)` has gradient 1, and `abs` has derivative 0 at 0.",
+        "- A **tie** in `max(a, b)` or `min(a, b)` splits `dx` evenly between `a` and `b`: it is what",
+        "  central differences see, and PyTorch's rule. So `maximum(a, a)` has gradient 1, and `abs` has",
+        "  derivative 0 at 0.",
         "- **ReLU** follows the slides: `x = max(0, a)`, `da = a > 0 ? dx : 0`, so relu'(0) = 0. It is",
-        "  its own gate because the max gate would split the tie at 0.",
+        "  its own gate because the max gate would split the tie at 0. `leaky_relu` and `elu` take their",
+        "  left piece at 0 as well.",
         "- Outside its domain a gate **refuses** its operands with an error naming the gate, the operand's",
         "  label and value (a `ValueError`, `ZeroDivisionError` or `OverflowError` subclass); the graph",
         "  built before the error keeps working.",
+        "- Where a local derivative is infinite (`sqrt` and `a ** 0.5` at 0), backward passes nothing",
+        "  when the upstream `dx` is 0, and otherwise raises `GateGradientError` naming the gate.",
         "",
     ]
     return "\n".join(parts)
