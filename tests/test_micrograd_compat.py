@@ -265,10 +265,12 @@ def _steps(printed: str) -> list[tuple[int, float, float]]:
 
 @pytest.fixture(scope="module")
 def demo_runs():
-    """The demo, three steps, through micrograd and through autograd_gates.
+    """The demo, three steps, through micrograd and through autograd_gates: for each, what it
+    printed, its final parameters (data, grad) and its decision-boundary mesh ``Z``.
 
-    The cyclic garbage collector is paused while each runs: no number depends on it, and
-    micrograd's closures (a reference cycle per node) make its scans most of micrograd's time.
+    The cyclic garbage collector is paused while each runs and the program's graphs are freed
+    right after: no number depends on the collector, and micrograd's closures (a reference cycle
+    per node) leave millions of objects that would otherwise slow a later, unrelated test.
     """
     names = {"np": np, "random": random, "make_moons": make_moons, "STEPS": len(PUBLISHED)}
     runs = {}
@@ -278,33 +280,38 @@ def demo_runs():
         try:
             with contextlib.redirect_stdout(printed):
                 namespace = run(imports, DEMO, **names)
+            parameters = [(p.data, p.grad) for p in namespace["model"].parameters()]
+            runs[name] = {"printed": printed.getvalue(), "parameters": parameters, "Z": namespace["Z"]}
+            del namespace
         finally:
             gc.enable()
-        runs[name] = (namespace, printed.getvalue())
+            gc.collect()
     return runs
 
 
 def test_the_demo_prints_the_same_steps_as_micrograd(demo_runs):
     """Issue 11: the demo's hinge loss (1 + -yi*scorei).relu() raised "can't multiply sequence by
     non-int of type 'numpy.float64'" because the MLP returned a list."""
-    theirs, ours = _steps(demo_runs["micrograd"][1]), _steps(demo_runs["ours"][1])
+    theirs, ours = _steps(demo_runs["micrograd"]["printed"]), _steps(demo_runs["ours"]["printed"])
     assert len(ours) == len(theirs) == len(PUBLISHED)
     for (k, loss, acc), (k2, loss2, acc2) in zip(ours, theirs):
         assert k == k2 and acc == acc2 and close(loss, loss2)
-    assert "number of parameters 337" in demo_runs["ours"][1]
+    assert "number of parameters 337" in demo_runs["ours"]["printed"]
 
 
 def test_the_demo_reproduces_the_notebooks_published_losses(demo_runs):
     for name in ("micrograd", "ours"):
-        for (k, loss, acc), (k2, published, published_acc) in zip(_steps(demo_runs[name][1]), PUBLISHED):
+        printed = _steps(demo_runs[name]["printed"])
+        for (k, loss, acc), (k2, published, published_acc) in zip(printed, PUBLISHED):
             assert k == k2 and acc == published_acc
             assert abs(loss - published) <= 1e-12 * published, (name, k)
 
 
 def test_the_demo_ends_with_the_same_model_and_decision_boundary(demo_runs):
-    theirs, ours = demo_runs["micrograd"][0], demo_runs["ours"][0]
-    for mine, their in zip(ours["model"].parameters(), theirs["model"].parameters()):
-        assert close(mine.data, their.data) and close(mine.grad, their.grad)
+    theirs, ours = demo_runs["micrograd"], demo_runs["ours"]
+    assert len(ours["parameters"]) == len(theirs["parameters"]) == 337
+    for (data, grad), (their_data, their_grad) in zip(ours["parameters"], theirs["parameters"]):
+        assert close(data, their_data) and close(grad, their_grad)
     assert ours["Z"].shape == theirs["Z"].shape and (ours["Z"] == theirs["Z"]).all()
 
 
@@ -325,8 +332,8 @@ def test_fit_runs_the_demos_loop(demo_runs):
         progress=False,
     )
     for (_, loss, acc), fitted_loss, fitted_acc in zip(
-        _steps(demo_runs["micrograd"][1]), history.loss, history.accuracy
+        _steps(demo_runs["micrograd"]["printed"]), history.loss, history.accuracy
     ):
         assert close(fitted_loss, loss) and fitted_acc * 100 == acc
-    for mine, their in zip(model.parameters(), demo_runs["micrograd"][0]["model"].parameters()):
-        assert close(mine.data, their.data)
+    for mine, (their_data, _) in zip(model.parameters(), demo_runs["micrograd"]["parameters"]):
+        assert close(mine.data, their_data)
