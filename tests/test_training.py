@@ -250,6 +250,10 @@ def test_an_error_mid_training_puts_the_weights_back():
         ),
         ([[0.0, 1.0]], [1.0], {"optimizer": SGD}, TypeError, "optimizer must be a name"),
         ([[0.0, 1.0]], [1.0], {"optimizer": "adam", "momentum": 0.9}, ValueError, "momentum= is SGD's"),
+        ([[0.0, 1.0]], [1.0], {"progress": "yes"}, TypeError, "progress must be True or False, got str"),
+        ([[0.0, 1.0]], [1.0], {"lr_schedule": 0.5}, TypeError, "lr_schedule must be a function, got float"),
+        ([[0.0, 1.0]], [1.0], {"lr_schedule": lambda k: "fast"}, TypeError, r"lr_schedule\(0\) must be"),
+        ([[0.0, 1.0]], [1.0], {"l2": "none"}, TypeError, "l2 must be a finite number >= 0, got str"),
         ([[0.0, 1.0]], [1.0], {"l2": -1e-4}, ValueError, "l2 must be a finite number >= 0"),
     ],
 )
@@ -476,7 +480,7 @@ def test_an_early_stop_is_said_in_the_progress_report_and_the_history(capsys):
     assert history.stopped == "target_accuracy" and history.epochs < 100
     expected = (
         f"stopped in epoch {history.epochs} of 100: training accuracy 1.000 reached "
-        f"target_accuracy=1 after {history.steps} steps"
+        f"target_accuracy=1.0 after {history.steps} steps"
     )
     assert history.reason == expected
     lines = capsys.readouterr().err.split("\r")[-1].splitlines()

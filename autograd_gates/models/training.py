@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..engine.arguments import count, finite_number
+from ..engine.arguments import count, finite_number, flag
 from ..engine.value import Value
 from . import losses
 from .data import ConvergenceWarning, DivergenceWarning, as_inputs, as_labels
@@ -294,6 +294,11 @@ def fit(
             raise ValueError(
                 "target_accuracy needs an accuracy: pass predict=, or a classification loss by name"
             )
+    if progress is not None:
+        flag(progress, "progress")
+    for name, function in (("lr_schedule", lr_schedule), ("predict", predict)):
+        if function is not None and not callable(function):
+            raise TypeError(f"{name} must be a function, got {type(function).__name__} {function!r}")
     params = model.parameters()
     optimizer = _optimizer(optimizer, params, lr, momentum)
     if lr_schedule is not None:
@@ -399,7 +404,7 @@ def _reason(history: History, epochs: int, target_accuracy: float | None, detail
     if history.stopped == "target_accuracy":
         return (
             f"{where}: training accuracy {history.accuracy[-1]:.3f} reached "
-            f"target_accuracy={target_accuracy:g} after {history.steps} steps"
+            f"target_accuracy={target_accuracy!r} after {history.steps} steps"
         )
     if history.stopped == "diverged":
         return f"{where}: diverged, {detail}"
