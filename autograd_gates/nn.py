@@ -1,7 +1,9 @@
-"""Kept so that `import autograd_gates.nn` keeps working: the module now lives in a layer folder."""
+"""``autograd_gates.nn``: the building blocks (``models/nn.py``: Module, Neuron, Layer, MLP) and the
+slides' classic models (``models/classic.py``: Perceptron, Adaline, SigmoidNeuron), under the name
+users have always imported. It sits above both, so the building blocks never import the training
+loop that the classic models use."""
 
-import sys
+from .models.classic import Adaline, Perceptron, SigmoidNeuron
+from .models.nn import MLP, Layer, Module, Neuron
 
-from .models import nn as _module
-
-sys.modules[__name__] = _module
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Perceptron", "Adaline", "SigmoidNeuron"]

@@ -39,7 +39,7 @@ def main() -> None:
     )
     for k in sorted({0, *range(0, history.epochs, max(1, history.epochs // 10)), history.epochs - 1}):
         print(f"step {k:3d}  loss {history.loss[k]:.4f}  accuracy {history.accuracy[k]:4.0%}")
-    scores = np.array([model(x)[0].data for x in X])
+    scores = np.array([model(x).data for x in X])
     final_accuracy = float(np.mean(np.sign(scores) == y))
     print(f"after {history.steps} steps: training accuracy {final_accuracy:.0%} ({history.seconds:.1f} s)")
 
@@ -50,7 +50,7 @@ def main() -> None:
     xs = np.linspace(X[:, 0].min() - 0.6, X[:, 0].max() + 0.6, side)
     ys = np.linspace(X[:, 1].min() - 0.6, X[:, 1].max() + 0.6, side)
     gx, gy = np.meshgrid(xs, ys)
-    grid = np.array([model([a, b])[0].data for a, b in zip(gx.ravel(), gy.ravel())]).reshape(gx.shape)
+    grid = np.array([model([a, b]).data for a, b in zip(gx.ravel(), gy.ravel())]).reshape(gx.shape)
     fig, (left, right) = plt.subplots(2, 1, figsize=(7, 6.4), gridspec_kw={"height_ratios": [1.4, 1]})
     left.contourf(gx, gy, grid > 0, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fcbba1"], alpha=0.9)
     left.contour(gx, gy, grid, levels=[0.0], colors="black", linewidths=1)

@@ -74,15 +74,32 @@ def test_noisy_line_recovers_its_line():
 
 def test_signed_labels():
     assert datasets.signed(np.array([0.0, 1.0, 1.0])).tolist() == [-1.0, 1.0, 1.0]
-    with pytest.raises(ValueError, match="0 and 1"):
+    assert datasets.signed([0, 1]).tolist() == [-1.0, 1.0]
+    with pytest.raises(
+        ValueError, match=r"y\[1\] = 2 is not a label in \{0, 1\}\. signed\(y\) turns labels 0 and 1"
+    ):
         datasets.signed(np.array([0.0, 2.0]))
+    with pytest.raises(TypeError, match="y must be a 1-D array of numbers"):
+        datasets.signed(["no", "yes"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: datasets.noisy_line(2.5), "n_samples must be a positive integer, got float 2.5"),
+        (lambda: datasets.moons("100"), "n_samples must be an integer >= 2, got str '100'"),
+        (lambda: datasets.blobs(10, spread="wide"), "spread must be a finite number >= 0, got str 'wide'"),
+    ],
+)
+def test_arguments_of_the_wrong_type(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
         (lambda: datasets.moons(1), "n_samples must be an integer >= 2, got 1"),
-        (lambda: datasets.noisy_line(2.5), "n_samples must be a positive integer, got 2.5"),
         (lambda: datasets.blobs(10, spread=-1.0), "spread"),
         (lambda: datasets.circles(10, factor=1.5), "factor"),
         (lambda: datasets.noisy_line(10, low=1.0, high=0.0), "low must be below high"),

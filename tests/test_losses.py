@@ -220,7 +220,7 @@ def test_gradcheck_softmax_cross_entropy():
 
 
 def test_outputs_may_be_one_element_lists_and_numpy():
-    """What a one-output MLP returns (a list per sample), and numpy targets."""
+    """What MLP.forward returns for one output (a list per sample), and numpy targets."""
     a, b = Value(0.2), Value(-0.7)
     loss = hinge(np.array([1, -1]), [[a], [b]])
     loss.backward()

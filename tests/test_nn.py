@@ -31,21 +31,23 @@ def test_mlp_parameter_count_and_zero_grad():
     model = MLP(2, [16, 16, 1], seed=0)
     assert len(model.parameters()) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1) == 337
     out = model([0.5, -1.0])
-    assert isinstance(out, list) and len(out) == 1
-    out[0].backward()
+    assert isinstance(out, Value)  # one output neuron: a Value, as in micrograd
+    out.backward()
     assert any(p.grad != 0 for p in model.parameters())
     model.zero_grad()
     assert all(p.grad == 0 for p in model.parameters())
 
 
 def test_a_layer_of_size_one_inside_a_network():
-    """micrograd's Layer returned a bare Value for one neuron, which broke the next layer."""
+    """A one-neuron Layer called alone returns its Value (micrograd's shape); inside an MLP the
+    layers pass lists (Layer.forward), so a bottleneck of one works, where micrograd's broke."""
     layer = Layer(3, 1, seed=0)
-    assert isinstance(layer([1.0, 2.0, 3.0]), list)
+    assert isinstance(layer([1.0, 2.0, 3.0]), Value)
+    assert isinstance(layer.forward([1.0, 2.0, 3.0]), list)
     model = MLP(2, [4, 1, 3, 1], activation="tanh", seed=1)
     out = model([0.3, -0.2])
-    assert len(out) == 1
-    out[0].backward()
+    assert isinstance(out, Value) and model.forward([0.3, -0.2])[0].data == out.data
+    out.backward()
     assert all(math.isfinite(p.grad) for p in model.parameters())
     assert any(p.grad != 0 for p in model.layers[0].parameters())  # gradient flows through the bottleneck
 
@@ -53,7 +55,7 @@ def test_a_layer_of_size_one_inside_a_network():
 def test_mlp_takes_values_and_passes_gradients_to_them():
     model = MLP(2, [3, 1], activation="sigmoid", seed=2)
     x = [Value(0.4, "x0"), Value(-1.2, "x1")]
-    out = model(x)[0]
+    out = model(x)
     out.backward()
     h = 1e-6
     for i in range(2):
@@ -61,9 +63,9 @@ def test_mlp_takes_values_and_passes_gradients_to_them():
         down = list(up)
         up[i] += h
         down[i] -= h
-        numeric = (model(up)[0].data - model(down)[0].data) / (2 * h)
+        numeric = (model(up).data - model(down).data) / (2 * h)
         assert x[i].grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
-    assert gradcheck(lambda a, b: model([a, b])[0], [0.4, -1.2]).outcome == "pass"
+    assert gradcheck(lambda a, b: model([a, b]), [0.4, -1.2]).outcome == "pass"
 
 
 def test_activations_by_name_function_and_prelu():
@@ -106,7 +108,37 @@ def test_mlp_bad_input(x, error, message):
         MLP(2, [3, 1], seed=0)(x)
 
 
+def test_mlp_with_several_outputs_returns_a_list():
+    out = MLP(2, [3, 2], seed=0)([0.1, 0.2])
+    assert isinstance(out, list) and len(out) == 2 and all(isinstance(o, Value) for o in out)
+    assert isinstance(Layer(2, 2, seed=0)([0.1, 0.2]), list)
+
+
+def test_micrograd_keywords():
+    """micrograd's names: Neuron(nin, nonlin=True), Layer(nin, nout, nonlin=...), MLP(nin, nouts)."""
+    assert Neuron(3, nonlin=False, seed=0).activation is identity
+    assert Neuron(nin=3, nonlin=True, seed=0).activation.__name__ == "relu"
+    assert Neuron(3, seed=0).activation.__name__ == "relu"  # micrograd's default too
+    layer = Layer(nin=2, nout=3, nonlin=False, seed=0)
+    assert (layer.n_inputs, layer.n_outputs) == (2, 3)
+    assert all(n.activation is identity for n in layer.neurons)
+    model = MLP(nin=2, nouts=[4, 1], seed=0)
+    assert (model.n_inputs, model.n_outputs, len(model.parameters())) == (2, 1, 17)
+    with pytest.raises(TypeError, match="both activation='tanh' and micrograd's nonlin=True"):
+        Neuron(3, "tanh", nonlin=True)
+    with pytest.raises(TypeError, match="both activation='relu' and micrograd's nonlin=False"):
+        Neuron(3, "relu", nonlin=False)  # an explicit "relu" is told apart from the default
+    with pytest.raises(TypeError, match="nonlin must be True or False, got int 1"):
+        Neuron(3, nonlin=1)
+    with pytest.raises(TypeError, match="both n_inputs= and micrograd's nin="):
+        Neuron(3, nin=3)
+    with pytest.raises(TypeError, match="MLP needs sizes \\(micrograd calls it nouts\\)"):
+        MLP(2)
+
+
 def test_mlp_bad_construction():
+    with pytest.raises(TypeError, match="sizes must be a list of layer sizes"):
+        MLP(2, 16)
     with pytest.raises(ValueError, match="sizes"):
         MLP(2, [])
     with pytest.raises(ValueError, match=r"sizes\[1\]"):
@@ -115,6 +147,10 @@ def test_mlp_bad_construction():
         Neuron(0)
     with pytest.raises(ValueError, match=r"weights must be a sequence of n_inputs = 2 numbers, got \[1.0\]"):
         Neuron(2, weights=[1.0])
+    with pytest.raises(TypeError, match="weights must be a sequence of n_inputs = 2 numbers, got float"):
+        Neuron(2, weights=1.0)
+    with pytest.raises(TypeError, match="n_inputs must be a positive integer, got float 2.0"):
+        Neuron(2.0)
     with pytest.raises(TypeError, match=r"Value\('w0'\) must be a number"):
         Neuron(2, weights=["a", 1.0])
     with pytest.raises(ValueError, match="unknown activation 'relux'"):
@@ -337,6 +373,15 @@ def test_bad_data_is_refused_before_any_weight_changes(make, X, y, message):
 
 
 @pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
+def test_data_that_is_not_numbers_is_a_type_error(make):
+    model = make(2, seed=0)
+    with pytest.raises(TypeError, match="X must be a 2-D array of numbers"):
+        model.fit([["a", "b"]], [1.0])
+    with pytest.raises(TypeError, match="y must be a 1-D array of numbers"):
+        model.fit([[0.0, 1.0]], ["one"])
+
+
+@pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
 def test_a_bad_sample_is_named_by_the_model(make):
     with pytest.raises(ValueError, match=f"{make.__name__} takes 2 inputs, got 3"):
         make(2, seed=0)([1.0, 2.0, 3.0])
@@ -375,3 +420,54 @@ def test_a_shared_activation_object_is_one_parameter():
     params = model.parameters()
     assert sum(p is shared.alpha for p in params) == 1
     assert len(params) == 3 * 3 + 4 + 1
+
+
+# -- safe stops: no infinite weight, nothing half-trained ----------------------------------
+
+
+@pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
+def test_a_huge_learning_rate_never_writes_an_infinite_weight(make):
+    """Issue 10: Perceptron(2, lr=1e308).fit(10 * X, y) ended with weights [inf, inf]."""
+    X, y = datasets.and_gate()
+    model = make(2, lr=1e308, seed=0)
+    with pytest.warns(DivergenceWarning, match=r"'w\d'\)? would go from .* to -?inf"):
+        model.fit(10 * X, y)
+    assert all(math.isfinite(p.data) for p in model.parameters())
+    assert model.diverged_ if make is not SigmoidNeuron else model.history_.stopped == "diverged"
+
+
+def test_perceptron_divergence_is_not_convergence():
+    X, y = datasets.and_gate()
+    model = Perceptron(2, lr=1e308, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(10 * X, y)
+    assert [w.category for w in caught] == [DivergenceWarning]
+    assert model.converged_ is False and model.diverged_
+
+
+def _interrupt_after(model, calls: int, error: type[BaseException] = KeyboardInterrupt):
+    """Make the model's neuron raise ``error`` (Ctrl-C by default) on its ``calls``-th forward."""
+    forward = model.neuron.forward
+    seen = []
+
+    def interrupted(xs):
+        seen.append(1)
+        if len(seen) == calls:
+            raise error()
+        return forward(xs)
+
+    model.neuron.forward = interrupted
+
+
+@pytest.mark.parametrize("make", [Perceptron, SigmoidNeuron, Adaline], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+def test_ctrl_c_mid_fit_puts_the_weights_back(make, error):
+    """Issue 10: fit restored the weights on Exception only; Ctrl-C left a half-trained model."""
+    X, y = datasets.xor_gate()  # never converges: every epoch changes the weights
+    model = make(2, lr=0.5, seed=0)
+    before = [(p.data, p.grad) for p in model.parameters()]
+    _interrupt_after(model, 4 * 5 + 2, error)  # in the sixth epoch
+    with pytest.raises(error):
+        model.fit(X, y, epochs=50)
+    assert [(p.data, p.grad) for p in model.parameters()] == before

@@ -12,7 +12,7 @@ import pytest
 from autograd_gates import Value, datasets
 from autograd_gates.losses import mean_squared_error
 from autograd_gates.nn import MLP, Neuron
-from autograd_gates.optim import SGD
+from autograd_gates.optim import SGD, Adam
 from autograd_gates.training import (
     ConvergenceWarning,
     DivergenceWarning,
@@ -110,7 +110,7 @@ def test_mlp_solves_xor(seed):
     model = _xor_model(seed)
     history = fit(model, X, y, loss="bce_logits", lr=0.5, epochs=500)
     assert history.accuracy[-1] == 1.0 and history.loss[-1] < 0.05
-    assert [1.0 if model(x)[0].data > 0 else 0.0 for x in X] == y.tolist()
+    assert [1.0 if model(x).data > 0 else 0.0 for x in X] == y.tolist()
     assert history.loss[-1] < history.loss[0] / 30
 
 
@@ -135,7 +135,7 @@ def test_micrograd_moons_demo_reaches_full_training_accuracy():
     )
     assert history.stopped == "target_accuracy" and history.steps <= 100
     assert history.accuracy[-1] == 1.0
-    scores = np.array([model(x)[0].data for x in X])
+    scores = np.array([model(x).data for x in X])
     assert (np.sign(scores) == labels).all()  # the final weights themselves classify all 100
     assert history.learning_rate[:3] == pytest.approx([1.0, 0.991, 0.982])
 
@@ -216,7 +216,14 @@ def test_an_error_mid_training_puts_the_weights_back():
         ([[0.0, 1.0]], [0.0], {}, ValueError, r"y\[0\] = 0 is not a label in \{-1, 1\}"),  # hinge needs ±1
         ([[0.0, 1.0]], [1.0], {"loss": "cosine"}, ValueError, "unknown loss 'cosine'"),
         ([[0.0, 1.0]], [1.0], {"epochs": 0}, ValueError, "epochs"),
-        ([[0.0, 1.0]], [1.0], {"epochs": True}, ValueError, "epochs must be a positive integer, got True"),
+        (
+            [[0.0, 1.0]],
+            [1.0],
+            {"epochs": True},
+            TypeError,
+            "epochs must be a positive integer, got bool True",
+        ),
+        ([[0.0, 1.0]], [1.0], {"epochs": 10.0}, TypeError, "epochs must be a positive integer, got float"),
         ([[0.0, 1.0]], [1.0], {"batch_size": 0}, ValueError, "batch_size"),
         (
             [[0.0, 1.0]],
@@ -226,7 +233,27 @@ def test_an_error_mid_training_puts_the_weights_back():
             r"lr_schedule\(0\) must be a finite number > 0, got -1.0",
         ),
         ([[0.0, 1.0]], [1.0], {"loss": "mse", "target_accuracy": 0.9}, ValueError, "predict="),
-        ([[0.0, 1.0]], [1.0], {"target_accuracy": "all"}, ValueError, r"target_accuracy .* in \(0, 1\]"),
+        ([[0.0, 1.0]], [1.0], {"target_accuracy": "all"}, TypeError, r"target_accuracy .* in \(0, 1\]"),
+        (
+            [[0.0, 1.0]],
+            [1.0],
+            {"target_accuracy": 1.5},
+            ValueError,
+            r"target_accuracy .* in \(0, 1\], got 1.5",
+        ),
+        (
+            [[0.0, 1.0]],
+            [1.0],
+            {"optimizer": "rmsprop"},
+            ValueError,
+            "unknown optimizer 'rmsprop'; known: sgd, adam",
+        ),
+        ([[0.0, 1.0]], [1.0], {"optimizer": SGD}, TypeError, "optimizer must be a name"),
+        ([[0.0, 1.0]], [1.0], {"optimizer": "adam", "momentum": 0.9}, ValueError, "momentum= is SGD's"),
+        ([[0.0, 1.0]], [1.0], {"progress": "yes"}, TypeError, "progress must be True or False, got str"),
+        ([[0.0, 1.0]], [1.0], {"lr_schedule": 0.5}, TypeError, "lr_schedule must be a function, got float"),
+        ([[0.0, 1.0]], [1.0], {"lr_schedule": lambda k: "fast"}, TypeError, r"lr_schedule\(0\) must be"),
+        ([[0.0, 1.0]], [1.0], {"l2": "none"}, TypeError, "l2 must be a finite number >= 0, got str"),
         ([[0.0, 1.0]], [1.0], {"l2": -1e-4}, ValueError, "l2 must be a finite number >= 0"),
     ],
 )
@@ -311,5 +338,158 @@ def test_fit_pauses_the_cyclic_collector_and_restores_it():
     finally:
         gc.enable()
     with pytest.raises(ZeroDivisionError):
-        fit(model, X, y, loss=lambda t, o: 1 / (o[0][0] - o[0][0]), epochs=1, progress=False)
+        fit(model, X, y, loss=lambda t, o: 1 / (o[0] - o[0]), epochs=1, progress=False)
     assert gc.isenabled()
+
+
+# -- safe stops ----------------------------------------------------------------------------
+
+
+def test_a_huge_learning_rate_stops_before_any_weight_becomes_infinite():
+    """Issue 10: fit warned that it stopped "before applying it" yet left 32 of 33 weights infinite."""
+    X, y = datasets.and_gate()
+    model = MLP(2, [8, 1], seed=0)
+    with pytest.warns(DivergenceWarning, match=r"params\[\d+\] \(label 'L\d\.n\d\.(w\d|b)'\) would go from"):
+        history = fit(model, X, 1e3 * y, lr=1e308, loss="mse", progress=False)
+    assert all(math.isfinite(p.data) for p in model.parameters())
+    assert history.stopped == "diverged" and "would go from" in history.reason
+
+
+def _run_interrupted(error, **kwargs):
+    X, y = datasets.xor_gate()
+    model = _xor_model()
+    before = [(p.data, p.grad) for p in model.parameters()]
+    with pytest.raises(error):
+        fit(model, X, y, loss="bce_logits", epochs=50, **{"progress": False, **kwargs})
+    assert [(p.data, p.grad) for p in model.parameters()] == before
+    assert gc.isenabled()
+    return model
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, RuntimeError])
+def test_an_interrupt_from_the_schedule_puts_the_weights_back(error):
+    """Issue 10: only Exception was rolled back; Ctrl-C (KeyboardInterrupt) or SystemExit mid-run
+    left a half-trained model."""
+
+    def schedule(k):
+        if k == 7:
+            raise error("stop")
+        return 0.5
+
+    _run_interrupted(error, lr_schedule=schedule)
+
+
+def test_an_interrupt_inside_a_step_puts_the_weights_and_the_optimizer_back(monkeypatch):
+    X, y = datasets.xor_gate()
+    model = _xor_model()
+    optimizer = SGD(model.parameters(), lr=0.5, momentum=0.9)
+    step = SGD.step
+    calls = []
+
+    def interrupted_step(self):
+        step(self)  # the fifth step is applied, then Ctrl-C arrives
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SGD, "step", interrupted_step)
+    before = [p.data for p in model.parameters()]
+    state = optimizer.state_dict()
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, X, y, loss="bce_logits", optimizer=optimizer, epochs=50, progress=False)
+    assert [p.data for p in model.parameters()] == before
+    assert optimizer.state_dict() == state  # the velocity too: a later fit starts as if none ran
+
+
+def test_an_interrupt_closes_the_progress_line(capsys):
+    def schedule(k):
+        if k == 3:
+            raise KeyboardInterrupt
+        return 0.5
+
+    _run_interrupted(KeyboardInterrupt, lr_schedule=schedule, progress=None)  # quiet: nothing shown
+    X, y = datasets.xor_gate()
+    with pytest.raises(KeyboardInterrupt):
+        fit(_xor_model(), X, y, loss="bce_logits", epochs=50, progress=True, lr_schedule=schedule)
+    err = capsys.readouterr().err
+    assert err.startswith("\repoch 1/50") and err.endswith("\n")
+
+
+# -- optimizers in fit ---------------------------------------------------------------------
+
+
+def test_fit_with_adam_by_name_and_by_instance_agree():
+    X, y = datasets.xor_gate()
+    by_name = fit(_xor_model(), X, y, loss="bce_logits", optimizer="adam", lr=0.05, epochs=30)
+    model = _xor_model()
+    by_instance = fit(model, X, y, loss="bce_logits", optimizer=Adam(model.parameters(), lr=0.05), epochs=30)
+    assert by_name == by_instance and by_name.learning_rate[0] == 0.05
+    default = fit(_xor_model(), X, y, loss="bce_logits", optimizer="adam", epochs=1)
+    assert default.learning_rate == [0.001]
+
+
+def test_fit_refuses_settings_for_an_optimizer_it_did_not_build():
+    X, y = datasets.xor_gate()
+    model = _xor_model()
+    with pytest.raises(ValueError, match="lr= and momentum= configure the optimizer fit builds"):
+        fit(model, X, y, loss="bce_logits", optimizer=Adam(model.parameters()), lr=0.1)
+    with pytest.raises(ValueError, match="holds none of the model's parameters"):
+        fit(model, X, y, loss="bce_logits", optimizer=Adam(_xor_model().parameters()))
+
+
+# -- what fit says -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("labels", "loss", "message"),
+    [
+        (
+            [0.0, 1.0],
+            "hinge",
+            r"y\[0\] = 0 is not a label in \{-1, 1\}\. loss='hinge' \(fit's default\) takes the labels -1 "
+            r"and \+1; for labels 0/1 pass loss='bce_logits' .*datasets\.signed\(y\)",
+        ),
+        (
+            [1.0, -1.0],
+            "bce_logits",
+            r"y\[1\] = -1 is not a label in \{0, 1\}\. loss='bce_logits' takes the labels 0 and 1; "
+            r"for labels -1/\+1 pass loss='hinge', or convert them with \(y \+ 1\) / 2",
+        ),
+        ([1.0, -1.0], "bce", r"loss='bce' takes the labels 0 and 1"),
+    ],
+)
+def test_a_label_error_says_which_loss_wants_what(labels, loss, message):
+    """Issue 11: fit(model, X, y) with 0/1 labels said only "y[0] = 0 is not a label in {-1, 1}"."""
+    with pytest.raises(ValueError, match=message):
+        fit(MLP(2, [2, 1], seed=0), [[0.0, 1.0], [1.0, 0.0]], labels, loss=loss)
+
+
+def test_an_early_stop_is_said_in_the_progress_report_and_the_history(capsys):
+    """Issue 11: the last progress line read "epoch 46/100" and nothing said that fit had stopped."""
+    X, y = datasets.and_gate()
+    history = fit(
+        Neuron(2, "identity", seed=0),
+        X,
+        y,
+        loss="bce_logits",
+        lr=1.0,
+        epochs=100,
+        target_accuracy=1.0,
+        progress=True,
+    )
+    assert history.stopped == "target_accuracy" and history.epochs < 100
+    expected = (
+        f"stopped in epoch {history.epochs} of 100: training accuracy 1.000 reached "
+        f"target_accuracy=1.0 after {history.steps} steps"
+    )
+    assert history.reason == expected
+    lines = capsys.readouterr().err.split("\r")[-1].splitlines()
+    assert lines[0].startswith(f"epoch {history.epochs}/100  loss ")
+    assert lines[1] == expected and len(lines) == 2
+
+
+def test_a_full_run_says_so_without_an_extra_line(capsys):
+    X, y = datasets.and_gate()
+    history = fit(Neuron(2, "identity", seed=0), X, y, loss="bce_logits", epochs=3, progress=True)
+    assert history.stopped == "epochs" and history.reason == "ran all 3 epochs (3 steps)"
+    assert capsys.readouterr().err.split("\r")[-1].startswith("epoch 3/3  loss ")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..engine.arguments import count, finite_number
+from .data import as_labels
 
 __all__ = ["and_gate", "or_gate", "xor_gate", "blobs", "moons", "circles", "noisy_line", "signed"]
 
@@ -128,9 +129,10 @@ def noisy_line(
     return x[:, None], y
 
 
-def signed(y: np.ndarray) -> np.ndarray:
-    """0/1 labels as -1/+1 (``2 * y - 1``), for the hinge loss. Raises on other labels."""
-    y = np.asarray(y, dtype=float)
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y must hold only the labels 0 and 1")
+def signed(y: object) -> np.ndarray:
+    """0/1 labels as -1/+1 (``2 * y - 1``), for the hinge loss.
+
+    ``TypeError`` if ``y`` is not numbers, ``ValueError`` naming the first label that is not 0 or 1.
+    """
+    y = as_labels(y, allowed=(0.0, 1.0), hint="signed(y) turns labels 0 and 1 into -1 and +1")
     return 2.0 * y - 1.0

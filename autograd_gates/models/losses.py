@@ -8,8 +8,8 @@ Arguments:
 
 * ``y``: a sequence of numbers (a numpy array is fine), or a single number.
 * the outputs (``y_hat``, ``probabilities``, ``logits``, ``scores``): a sequence of the
-  same length whose items are Values or numbers; an item may also be a one-element
-  sequence, which is what an ``nn.MLP`` with one output returns. For
+  same length whose items are Values or numbers (what a one-output ``nn.MLP`` returns);
+  an item may also be a one-element sequence (what ``MLP.forward`` returns). For
   ``softmax_cross_entropy`` each item is a sequence of class scores.
 
 Everything is validated before any gate is built, and a bad argument gets an error
@@ -88,7 +88,7 @@ def _outputs(outputs: object, n: int, name: str) -> list[Value]:
             if len(inner) != 1:
                 raise ValueError(
                     f"{name}[{i}] is a sequence of {len(inner)} items; expected one Value or number "
-                    f"(a one-element list, as a one-output MLP returns, is also accepted)"
+                    f"(a one-element list, as MLP.forward returns, is also accepted)"
                 )
             item = inner[0]
         if item.__class__ is not Value:

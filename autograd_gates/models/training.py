@@ -1,13 +1,13 @@
-"""The training loop, and the checks every model runs on its data before touching a weight.
+"""The training loop.
 
 ``fit(model, X, y, loss="hinge", lr=0.1, epochs=100)`` trains anything that is callable
 on one sample and has ``.parameters()`` (an ``nn.MLP``, an ``nn.Neuron``, a
-``SigmoidNeuron``...) with ``optim.SGD``, and returns a ``History`` of the loss and
-accuracy per epoch. It is reproducible: the same model seed and the same ``seed``
+``SigmoidNeuron``...) with ``optim.SGD`` or ``optim.Adam``, and returns a ``History`` of the
+loss and accuracy per epoch. It is reproducible: the same model seed and the same ``seed``
 give an identical history.
 
-``as_inputs`` and ``as_labels`` validate a data set (shape, numbers, NaN, label set)
-with errors that name the argument; the models call them before changing anything.
+The data checks (``as_inputs``, ``as_labels``) and the warnings live in ``data``, below both
+this loop and the models; they are imported here too, where users have always found them.
 """
 
 from __future__ import annotations
@@ -24,102 +24,23 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..engine.arguments import count, finite_number
+from ..engine.arguments import count, finite_number, flag
 from ..engine.value import Value
 from . import losses
-from .optim import SGD
+from .data import ConvergenceWarning, DivergenceWarning, as_inputs, as_labels
+from .optim import SGD, Adam, Optimizer
 
 __all__ = [
     "fit",
     "History",
     "LOSSES",
+    "OPTIMIZERS",
     "as_inputs",
     "as_labels",
     "ConvergenceWarning",
     "DivergenceWarning",
     "Progress",
 ]
-
-
-class ConvergenceWarning(UserWarning):
-    """Training stopped at its epoch limit without reaching its goal (e.g. a perceptron on XOR)."""
-
-
-class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss or a gradient stopped being a finite number."""
-
-
-# -- validating data ----------------------------------------------------------------------
-
-
-def as_inputs(X: object, n_features: int | None = None, name: str = "X") -> np.ndarray:
-    """``X`` as a 2-D float array of shape ``(n_samples, n_features)``, or a clear error.
-
-    Accepts a numpy array or a list of rows. Raises ``ValueError`` naming ``name`` for an
-    empty set, a ragged or wrongly shaped array, the wrong number of features, or a
-    NaN / infinite entry (with its row and column); ``TypeError`` for non-numbers.
-    """
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be a 2-D array of numbers, got {type(X).__name__}")
-    try:
-        array = np.asarray(X, dtype=float)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a rectangular 2-D array of numbers ({exc})") from None
-    except TypeError as exc:
-        raise TypeError(f"{name} must be a 2-D array of numbers ({exc})") from None
-    if array.size == 0:
-        raise ValueError(f"{name} is empty: at least one sample is needed")
-    if array.ndim == 1 and n_features is not None and array.shape[0] == n_features:
-        raise ValueError(
-            f"{name} is 1-D with {n_features} numbers; pass a 2-D array of samples, e.g. [{name.lower()}_row]"
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}")
-    if n_features is not None and array.shape[1] != n_features:
-        raise ValueError(f"{name} has {array.shape[1]} features per sample but the model takes {n_features}")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} contains {float(array[row, col])!r} at row {row}, column {col} "
-            f"({int(bad.sum())} non-finite entries in all); inputs must be finite numbers"
-        )
-    return array
-
-
-def as_labels(
-    y: object, n_samples: int | None = None, allowed: Sequence[float] | None = None, name: str = "y"
-) -> np.ndarray:
-    """``y`` as a 1-D float array of ``n_samples`` finite numbers, each in ``allowed`` if given.
-
-    Raises ``ValueError`` naming ``name`` for an empty set, a length that does not match
-    ``X``, a NaN, or a label outside ``allowed`` (showing the first offender and its index).
-    """
-    if isinstance(y, (str, bytes)):
-        raise TypeError(f"{name} must be a 1-D array of numbers, got {type(y).__name__}")
-    try:
-        array = np.asarray(y, dtype=float)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{name} must be a 1-D array of numbers ({exc})") from None
-    if array.ndim == 2 and 1 in array.shape:
-        array = array.reshape(-1)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} is empty: at least one label is needed")
-    if n_samples is not None and array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name}[{i}] = {float(array[i])!r}; labels must be finite numbers")
-    if allowed is not None:
-        outside = ~np.isin(array, np.asarray(allowed, dtype=float))
-        if outside.any():
-            i = int(np.argmax(outside))
-            shown = "{" + ", ".join(f"{a:g}" for a in allowed) + "}"
-            raise ValueError(f"{name}[{i}] = {array[i]:g} is not a label in {shown}")
-    return array
 
 
 # -- losses by name -----------------------------------------------------------------------
@@ -131,9 +52,11 @@ class LossSpec:
 
     function: Callable[..., Value]
     labels: tuple[float, ...] | None  # None: no fixed set (regression; class indices)
-    predict: Callable[[list[Value]], float] | None  # None: no accuracy (regression)
+    predict: Callable[[Any], float] | None  # None: no accuracy (regression)
     # A rule a set of labels cannot say; called with the labels and the model.
     check_labels: Callable[[np.ndarray, Any], None] | None = None
+    # Said after a label outside `labels`: which labels this loss takes, and what to pass instead.
+    hint: str = ""
 
 
 def _class_indices(y: np.ndarray, model: object) -> None:
@@ -149,19 +72,43 @@ def _class_indices(y: np.ndarray, model: object) -> None:
     if bad.any():
         i = int(np.argmax(bad))
         known = f"in 0 .. {n_classes - 1}" if n_classes is not None else "(an integer >= 0)"
-        raise ValueError(f"y[{i}] = {y[i]:g} is not a class index {known}")
+        raise ValueError(
+            f"y[{i}] = {y[i]:g} is not a class index {known}; loss='softmax_cross_entropy' takes "
+            "the index of each sample's class (0, 1, 2, ...)"
+        )
 
 
 def _first(out: list[Value] | Value) -> float:
-    return (out[0] if isinstance(out, list) else out).data
+    """The score of a one-output model, which returns a Value (or a one-element list)."""
+    return out.data if out.__class__ is Value else out[0].data
 
+
+_ZERO_ONE_HINT = (
+    "loss={name!r} takes the labels 0 and 1; for labels -1/+1 pass loss='hinge', "
+    "or convert them with (y + 1) / 2"
+)
 
 LOSSES: dict[str, LossSpec] = {
-    "hinge": LossSpec(losses.hinge, (-1.0, 1.0), lambda out: 1.0 if _first(out) > 0 else -1.0),
-    "bce_logits": LossSpec(
-        losses.binary_cross_entropy_with_logits, (0.0, 1.0), lambda out: 1.0 if _first(out) > 0 else 0.0
+    "hinge": LossSpec(
+        losses.hinge,
+        (-1.0, 1.0),
+        lambda out: 1.0 if _first(out) > 0 else -1.0,
+        hint="loss='hinge' (fit's default) takes the labels -1 and +1; for labels 0/1 pass "
+        "loss='bce_logits' (or loss='bce' for a model that outputs probabilities), "
+        "or convert them with datasets.signed(y)",
     ),
-    "bce": LossSpec(losses.binary_cross_entropy, (0.0, 1.0), lambda out: 1.0 if _first(out) >= 0.5 else 0.0),
+    "bce_logits": LossSpec(
+        losses.binary_cross_entropy_with_logits,
+        (0.0, 1.0),
+        lambda out: 1.0 if _first(out) > 0 else 0.0,
+        hint=_ZERO_ONE_HINT.format(name="bce_logits"),
+    ),
+    "bce": LossSpec(
+        losses.binary_cross_entropy,
+        (0.0, 1.0),
+        lambda out: 1.0 if _first(out) >= 0.5 else 0.0,
+        hint=_ZERO_ONE_HINT.format(name="bce"),
+    ),
     "softmax_cross_entropy": LossSpec(
         losses.softmax_cross_entropy,
         None,
@@ -171,6 +118,9 @@ LOSSES: dict[str, LossSpec] = {
     "mse": LossSpec(losses.mean_squared_error, None, None),
     "sum_of_squares": LossSpec(losses.sum_of_squares, None, None),
 }
+
+#: Optimizers ``fit`` builds by name, and the learning rate each gets when ``lr`` is not given.
+OPTIMIZERS: dict[str, tuple[type[Optimizer], float]] = {"sgd": (SGD, 0.1), "adam": (Adam, 0.001)}
 
 
 # -- history and progress -----------------------------------------------------------------
@@ -187,9 +137,11 @@ class History:
     ``steps`` counts optimizer steps; ``stopped`` says why the loop ended:
     ``"epochs"`` (ran them all), ``"target_accuracy"`` (reached it; with full batches
     no step is taken after the measurement, so the model has exactly that accuracy),
-    or ``"diverged"`` (a gate overflowed, or the loss or a gradient was not finite; the
-    last epoch's loss is then ``inf`` if a gate overflowed, its accuracy ``nan``).
-    ``seconds`` is the wall time and is not compared by ``==``.
+    or ``"diverged"`` (a gate overflowed, or the loss, a gradient or a step was not finite;
+    the last epoch's loss is then ``inf`` if a gate overflowed, its accuracy ``nan``).
+    ``reason`` says the same in a sentence, with the numbers (the epoch, the accuracy reached,
+    the parameter that would have overflowed). ``seconds`` is the wall time and is not
+    compared by ``==``.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -197,6 +149,7 @@ class History:
     learning_rate: list[float] = field(default_factory=list)
     steps: int = 0
     stopped: str = "epochs"
+    reason: str = ""
     seconds: float = field(default=0.0, compare=False)
 
     @property
@@ -209,6 +162,8 @@ class Progress:
 
     ``enabled=None`` (the default in ``fit``) is quiet for short runs and reports long ones
     at most every ``every`` seconds; ``True`` reports from the start; ``False`` never.
+    ``finish`` rewrites the line with the last epoch and, for a run that stopped early, adds a
+    line saying why.
     """
 
     def __init__(
@@ -228,12 +183,12 @@ class Progress:
         self.last = -math.inf
         self.shown = False
 
-    def update(self, epoch: int, loss: float, accuracy: float | None) -> None:
+    def update(self, epoch: int, loss: float, accuracy: float | None, force: bool = False) -> None:
         if self.enabled is False:
             return
         now = time.perf_counter()
         elapsed = now - self.start
-        if elapsed < self.after or now - self.last < self.every:
+        if not force and (elapsed < self.after or now - self.last < self.every):
             return
         self.last = now
         acc = f"  accuracy {accuracy:.3f}" if accuracy is not None else ""
@@ -241,10 +196,19 @@ class Progress:
         self.stream.flush()
         self.shown = True
 
+    def finish(self, epoch: int, loss: float, accuracy: float | None, stopped_early: str = "") -> None:
+        """The last epoch's line (if the report is showing), then ``stopped_early`` on a line of its own."""
+        if self.shown or self.enabled:
+            self.update(epoch, loss, accuracy, force=True)
+            if stopped_early:
+                self.stream.write("\n" + stopped_early)
+        self.close()
+
     def close(self) -> None:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+            self.shown = False
 
 
 # -- the loop -----------------------------------------------------------------------------
@@ -262,10 +226,10 @@ def fit(
     y: object,
     *,
     loss: str | Callable[..., Value] = "hinge",
-    lr: float = 0.1,
+    lr: float | None = None,
     epochs: int = 100,
-    momentum: float = 0.0,
-    optimizer: SGD | None = None,
+    momentum: float | None = None,
+    optimizer: Optimizer | str | None = None,
     lr_schedule: Callable[[int], float] | None = None,
     l2: float = 0.0,
     batch_size: int | None = None,
@@ -282,8 +246,13 @@ def fit(
     * ``loss``: a name from ``LOSSES`` (``"hinge"`` with labels ±1, ``"bce_logits"`` or
       ``"bce"`` with labels 0/1, ``"softmax_cross_entropy"`` with class indices,
       ``"mse"``, ``"sum_of_squares"``) or a function ``loss(y_batch, outputs) -> Value``
-      (then pass ``predict`` to get an accuracy).
-    * ``lr``, ``momentum``: for the ``SGD`` built here, unless ``optimizer`` is given.
+      (then pass ``predict`` to get an accuracy). A one-output model may return a Value
+      (as ``nn.MLP`` does) or a one-element list.
+    * ``optimizer``: ``"sgd"`` (the default) or ``"adam"``, built here on
+      ``model.parameters()`` with ``lr`` (default 0.1 for SGD, 0.001 for Adam) and, for SGD,
+      ``momentum`` (default 0); or an optimizer you built, e.g.
+      ``optim.Adam(model.parameters(), lr=0.01, betas=(0.9, 0.99))``, which then carries its
+      own settings (passing ``lr=`` or ``momentum=`` as well is an error).
       ``lr_schedule(k)`` sets the learning rate before step ``k`` (0-based), e.g.
       micrograd's ``lambda k: 1.0 - 0.9 * k / 100``.
     * ``l2``: weight decay added to the loss (micrograd's demo: ``1e-4``); the history
@@ -292,24 +261,27 @@ def fit(
       otherwise samples are shuffled each epoch with ``numpy.random.default_rng(seed)``.
     * ``target_accuracy``: stop once an epoch's accuracy reaches it.
     * ``progress``: ``None`` prints a progress line to stderr only for runs longer than
-      2 seconds; ``True`` always; ``False`` never.
+      2 seconds; ``True`` always; ``False`` never. A run that stopped early ends its report
+      with a line saying why (also in ``History.reason``).
 
-    Everything is validated before the first step. If the loss or a gradient stops being
-    finite, training stops before applying it, with a ``DivergenceWarning``. If an
-    exception is raised mid-training, the parameters are put back as they were before
-    ``fit`` and the exception propagates: a model is never left half-trained silently.
+    Everything is validated before the first step. If the loss, a gradient or a step
+    stops being finite, training stops before applying that step, with a
+    ``DivergenceWarning`` naming what overflowed: the weights are those of the last finite
+    step. If anything else ends the run before it finishes (an exception, a
+    ``KeyboardInterrupt`` from Ctrl-C, a ``SystemExit``), the parameters, their gradients
+    and the optimizer's state are put back as they were before ``fit`` and the exception
+    propagates: a model is never left half-trained silently.
 
     Python's cyclic garbage collector is paused while the loop runs and restored after:
     each step's graph holds no reference cycles, so reference counting frees it, and the
     collector would only re-scan it (pausing halves the time of micrograd's moons demo).
     """
     spec = _loss_spec(loss)
-    labels = spec.labels if spec else None
     predict = predict or (spec.predict if spec else None)
     loss_fn = spec.function if spec else loss
     n_features = _checked_model(model)
     X = as_inputs(X, n_features)
-    y = as_labels(y, X.shape[0], labels)
+    y = as_labels(y, X.shape[0], spec.labels if spec else None, hint=spec.hint if spec else "")
     if spec and spec.check_labels:
         spec.check_labels(y, model)
     epochs = count(epochs, "epochs")
@@ -322,13 +294,20 @@ def fit(
             raise ValueError(
                 "target_accuracy needs an accuracy: pass predict=, or a classification loss by name"
             )
+    if progress is not None:
+        flag(progress, "progress")
+    for name, function in (("lr_schedule", lr_schedule), ("predict", predict)):
+        if function is not None and not callable(function):
+            raise TypeError(f"{name} must be a function, got {type(function).__name__} {function!r}")
     params = model.parameters()
-    if optimizer is None:
-        optimizer = SGD(params, lr=lr, momentum=momentum)
+    optimizer = _optimizer(optimizer, params, lr, momentum)
     if lr_schedule is not None:
         _check_rate(lr_schedule(0), 0)
 
-    snapshot = [(p, p.data) for p in optimizer.params]  # what a step can change
+    # What a run can change, to put back if it does not finish.
+    tracked = list(dict.fromkeys([*params, *optimizer.params]))  # a Value hashes by identity
+    snapshot = [(p, p.data, p.grad) for p in tracked]
+    optimizer_state = optimizer.state_dict()
     rng = np.random.default_rng(seed)
     rows, targets = X.tolist(), y.tolist()
     n = len(rows)
@@ -336,6 +315,8 @@ def fit(
     history = History()
     bar = Progress(epochs, progress)
     start = time.perf_counter()
+    detail = ""  # what diverged
+    finished = False
     with _collector_paused():
         try:
             for epoch in range(epochs):
@@ -354,15 +335,15 @@ def fit(
                         total = loss_fn(batch_y, outputs)
                         if l2:
                             total = total + losses.l2_penalty(params, l2)
-                    except OverflowError:  # a gate overflowed: the weights have blown up
-                        loss_sum, counted, stop = math.inf, max(counted, 1), "diverged"
+                    except OverflowError as exc:  # a gate overflowed: the weights have blown up
+                        loss_sum, counted, stop, detail = math.inf, max(counted, 1), "diverged", str(exc)
                         break
                     loss_sum += total.data * len(batch)
                     counted += len(batch)
                     if predict is not None:
                         correct += sum(predict(out) == t for out, t in zip(outputs, batch_y))
                     if not math.isfinite(total.data):
-                        stop = "diverged"
+                        stop, detail = "diverged", f"the loss is {total.data!r}"
                         break
                     if size == n and target_accuracy is not None and correct / n >= target_accuracy:
                         stop = "target_accuracy"  # measured on these very weights: do not step
@@ -371,8 +352,8 @@ def fit(
                     try:
                         total.backward()  # GateGradientError, a FloatingPointError, if a gradient overflows
                         optimizer.step()
-                    except FloatingPointError:  # a gradient is not finite; the step changed nothing
-                        stop = "diverged"
+                    except FloatingPointError as exc:  # the step changed nothing
+                        stop, detail = "diverged", str(exc)
                         break
                     history.steps += 1
                 history.loss.append(loss_sum / counted)
@@ -386,18 +367,25 @@ def fit(
                 if stop is not None:
                     history.stopped = stop
                     break
-        except Exception:
-            for p, value in snapshot:
-                p.data = value
-                p.grad = 0.0
-            raise
+            finished = True
         finally:
-            bar.close()
             history.seconds = time.perf_counter() - start
+            if not finished:  # an exception, Ctrl-C or SystemExit: undo the run, then let it go on
+                for p, data, grad in snapshot:
+                    p.data, p.grad = data, grad
+                optimizer.load_state_dict(optimizer_state)
+                bar.close()
+    history.reason = _reason(history, epochs, target_accuracy, detail)
+    last_accuracy = history.accuracy[-1] if history.accuracy else None
+    if last_accuracy is not None and math.isnan(last_accuracy):
+        last_accuracy = None
+    early = history.reason if history.stopped != "epochs" else ""
+    bar.finish(history.epochs - 1, history.loss[-1], last_accuracy, early)
     if history.stopped == "diverged":
         warnings.warn(
-            f"training diverged in epoch {history.epochs}: the loss or a gradient is not finite "
-            f"(last loss {history.loss[-1]!r}); stopped before applying it. Try a smaller lr.",
+            f"training diverged in epoch {history.epochs}: {detail}. Stopped before applying that step: "
+            f"the weights are those after the last finite step ({history.steps} steps taken). "
+            "Try a smaller lr.",
             DivergenceWarning,
             stacklevel=2,
         )
@@ -409,6 +397,18 @@ def fit(
             stacklevel=2,
         )
     return history
+
+
+def _reason(history: History, epochs: int, target_accuracy: float | None, detail: str) -> str:
+    where = f"stopped in epoch {history.epochs} of {epochs}"
+    if history.stopped == "target_accuracy":
+        return (
+            f"{where}: training accuracy {history.accuracy[-1]:.3f} reached "
+            f"target_accuracy={target_accuracy!r} after {history.steps} steps"
+        )
+    if history.stopped == "diverged":
+        return f"{where}: diverged, {detail}"
+    return f"ran all {epochs} epochs ({history.steps} steps)"
 
 
 @contextmanager
@@ -431,6 +431,43 @@ def _loss_spec(loss: object) -> LossSpec | None:
     if callable(loss):
         return None
     raise TypeError(f"loss must be a name or a function, got {type(loss).__name__} {loss!r}")
+
+
+def _optimizer(
+    optimizer: Optimizer | str | None, params: list[Value], lr: float | None, momentum: float | None
+) -> Optimizer:
+    """The optimizer ``fit`` steps: built by name on ``params``, or the one given, checked."""
+    if isinstance(optimizer, Optimizer):
+        if lr is not None or momentum is not None:
+            raise ValueError(
+                f"lr= and momentum= configure the optimizer fit builds; {type(optimizer).__name__} was "
+                "built with its own: set them there (its .lr may also be changed), or pass optimizer by name"
+            )
+        held = set(optimizer.params)
+        if not any(p in held for p in params):
+            raise ValueError(
+                "the optimizer holds none of the model's parameters: build it with model.parameters()"
+            )
+        return optimizer
+    name = "sgd" if optimizer is None else optimizer
+    if not isinstance(name, str):
+        raise TypeError(
+            f"optimizer must be a name ({', '.join(map(repr, OPTIMIZERS))}) or an optim.Optimizer such as "
+            f"optim.Adam(model.parameters()), got {type(optimizer).__name__} {optimizer!r}"
+        )
+    try:
+        make, default_lr = OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}") from None
+    rate = default_lr if lr is None else lr
+    if make is SGD:
+        return SGD(params, lr=rate, momentum=0.0 if momentum is None else momentum)
+    if momentum is not None:
+        raise ValueError(
+            "momentum= is SGD's; Adam keeps its own moments (betas): build "
+            "optim.Adam(model.parameters(), betas=...) to change them"
+        )
+    return make(params, lr=rate)
 
 
 def _checked_model(model: object) -> int | None:
