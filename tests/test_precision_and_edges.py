@@ -5,7 +5,6 @@ the fix (issue "Every function shows its work", item 3; issue "Nothing hangs..."
 from __future__ import annotations
 
 import copy
-import math
 import pickle
 
 import pytest

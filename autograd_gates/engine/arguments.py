@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["count", "finite_float", "finite_number", "flag"]
+__all__ = ["count", "finite_float", "finite_number", "flag", "shown"]
 
 NUMBER = "a number (int, float or numpy scalar)"
 
@@ -31,12 +31,21 @@ def finite_float(x: object, what: str, expected: str = NUMBER) -> float:
     if x.__class__ is float:
         value = x
     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        value = float(x)
+        try:
+            value = float(x)
+        except OverflowError:  # an int beyond 1.8e308: as good as infinite
+            raise ValueError(f"{what} must be finite, got {shown(x)}: too large for a float") from None
     else:
-        raise TypeError(f"{what} must be {expected}, got {type(x).__name__} {x!r}")
+        raise TypeError(f"{what} must be {expected}, got {type(x).__name__} {shown(x)}")
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
     return value
+
+
+def shown(x: object) -> str:
+    """``repr(x)``, cut short when long (an int of 400 digits, a long string)."""
+    text = repr(x)
+    return text if len(text) <= 60 else text[:40] + f"... ({len(text)} characters)"
 
 
 def count(n: object, name: str, minimum: int = 1) -> int:
@@ -71,7 +80,10 @@ def finite_number(
     bounds = _bounds(low, high, low_open, high_open)
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name} must be a finite number{bounds}, got {type(x).__name__} {x!r}")
-    fits = math.isfinite(x)
+    try:
+        fits = math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        fits = False
     if fits and low is not None:
         fits = x > low if low_open else x >= low
     if fits and high is not None:

@@ -14,9 +14,10 @@ nodes (leaves included); give each thread its own graph, or a lock.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
+from .arguments import finite_float, shown
+from .collector import note_graph_size
 from .errors import DomainError, GateDomainError, GateGradientError, GateOverflowError, GateZeroDivisionError
 from .formula import format_formula, substitute, var
 from .gates import pow_gate
@@ -31,35 +32,10 @@ _isfinite = math.isfinite
 _GATE_FAILURES = (DomainError, ZeroDivisionError, OverflowError)
 
 
-def to_float(x: object, what: str, expected: str = "a number (int, float or numpy scalar)") -> float:
-    """A finite Python float from an int, float or numpy scalar, or a clear error naming ``what``.
-
-    A wrong type is a ``TypeError``; NaN, an infinity or an int too large for a float a
-    ``ValueError``. A bool is refused: ``Value(True)`` is a mistake, not 1.
-    """
-    if x.__class__ is float:
-        value = x
-    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        try:
-            value = float(x)
-        except OverflowError:
-            raise ValueError(f"{what} must be finite, got {_short(x)}: too large for a float") from None
-    else:
-        raise TypeError(f"{what} must be {expected}, got {type(x).__name__} {_short(x)}")
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return value
-
-
-def _short(x: object) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:40] + f"... ({len(text)} characters)"
-
-
 class Value:
     """A scalar in a circuit: ``.data``, ``.grad``, ``.label``, ``.gate`` and ``.parents``."""
 
-    __slots__ = ("data", "grad", "gate", "_a", "_b", "label")
+    __slots__ = ("data", "grad", "gate", "_a", "_b", "label", "_mark")
 
     data: float
     grad: float
@@ -70,11 +46,11 @@ class Value:
 
     def __init__(self, data: float | int, label: str = "") -> None:
         if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__} {_short(label)}")
-        self.data = to_float(data, f"Value({label!r})" if label else "Value")
+            raise TypeError(f"Value label must be a str, got {type(label).__name__} {shown(label)}")
+        self.data = finite_float(data, f"Value({label!r})" if label else "Value")
         self.grad = 0.0
         self.gate = None
-        self._a = self._b = None
+        self._a = self._b = self._mark = None
         self.label = label
 
     def __repr__(self) -> str:
@@ -129,7 +105,7 @@ class Value:
         gate = _POW_GATES.get(exponent) if exponent.__class__ in (int, float) else None
         if gate is None:
             gate = pow_gate(
-                to_float(exponent, "pow exponent", "a Value or a number (int, float or numpy scalar)")
+                finite_float(exponent, "pow exponent", "a Value or a number (int, float or numpy scalar)")
             )
             if len(_POW_GATES) < 1024:
                 _POW_GATES[gate.exponent] = gate
@@ -159,9 +135,10 @@ class Value:
         ``GateGradientError`` naming the gate, the operand and the numbers; the leaves'
         gradients are then left as they were before the call.
         """
-        seed = to_float(seed, "backward seed")
-        order = topological_order(self, reset_intermediates=True)
-        leaves = [(node, node.grad) for node in order if node.gate is None]
+        seed = finite_float(seed, "backward seed")
+        leaves: list[tuple[Value, float]] = []
+        order = _order(self, True, leaves)
+        note_graph_size(len(order))
         self.grad += seed
         for node in reversed(order):
             dx = node.grad
@@ -217,7 +194,7 @@ def _rebuild(records: list[Value | tuple]) -> Value:
             continue
         gate, data, grad, label, *operands = record
         node = _new(Value)
-        node.data, node.grad, node.gate, node.label = data, grad, gate, label
+        node.data, node.grad, node.gate, node.label, node._mark = data, grad, gate, label, None
         node._a = nodes[operands[0]]
         node._b = nodes[operands[1]] if len(operands) == 2 else None
         nodes.append(node)
@@ -238,41 +215,49 @@ def topological_order(root: Value, reset_intermediates: bool = False) -> list[Va
 
     Iterative depth-first search, so a chain a million gates deep needs no recursion.
     Operands are visited in order, which makes the order, and so every drawing and
-    trace, deterministic.
+    trace, deterministic. ``reset_intermediates`` sets every gate's ``.grad`` to 0 on the way.
     """
-    # The order is exactly that of the recursive search "visit a, then b, then emit the
-    # node". Written out for speed, as backward() spends much of its time here: a leaf is
-    # emitted when popped, with no marker, and an operand already ordered is not pushed.
     if root.__class__ is not Value:
-        raise TypeError(f"topological_order() needs a Value, got {type(root).__name__} {_short(root)}")
+        raise TypeError(f"topological_order() needs a Value, got {type(root).__name__} {shown(root)}")
+    return _order(root, reset_intermediates, None)
+
+
+def _order(root: Value, reset: bool, leaves: list[tuple[Value, float]] | None) -> list[Value]:
+    # The order is exactly that of the recursive search "visit a, then b, then emit the node".
+    # Written out for speed, as backward() spends much of its time here: a node is marked as
+    # visited with this search's own token in a slot (no set to hash into), a leaf is emitted
+    # when popped, with no marker, and an operand already visited is not pushed. ``leaves``, if
+    # given, collects each leaf with its gradient so far.
+    mark = object()
     order: list[Value] = []
     emit = order.append
-    seen: set[Value] = set()
-    see = seen.add
+    keep = leaves.append if leaves is not None else None
     stack: list[object] = [root]
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
         if node is _DONE:
             node = pop()
-            if reset_intermediates:
+            if reset:
                 node.grad = 0.0
             emit(node)
             continue
-        if node in seen:  # pushed twice before it was reached
+        if node._mark is mark:  # pushed twice before it was reached
             continue
-        see(node)
+        node._mark = mark
         a = node._a
         if a is None:
             emit(node)
+            if keep is not None:
+                keep((node, node.grad))
             continue
         push(node)
         push(_DONE)
         # Pushed in reverse so that operand a is finished before operand b.
         b = node._b
-        if b is not None and b not in seen:
+        if b is not None and b._mark is not mark:
             push(b)
-        if a not in seen:
+        if a._mark is not mark:
             push(a)
     return order
 
@@ -330,10 +315,10 @@ def as_value(x: Value | float, gate: str = "Value") -> Value:
     if x.__class__ is float and _isfinite(x):
         node.data = x
     else:
-        node.data = to_float(x, f"{gate} operand", "a Value or a number (int, float or numpy scalar)")
+        node.data = finite_float(x, f"{gate} operand", "a Value or a number (int, float or numpy scalar)")
     node.grad = 0.0
     node.gate = None
-    node._a = node._b = None
+    node._a = node._b = node._mark = None
     node.label = ""
     return node
 
@@ -360,6 +345,7 @@ def _binary(gate: Gate, a: Value | float, b: Value | float) -> Value:
     node._a = a
     node._b = b
     node.label = ""
+    node._mark = None
     return node
 
 
@@ -377,6 +363,7 @@ def _unary(gate: Gate, a: Value) -> Value:
     node._a = a
     node._b = None
     node.label = ""
+    node._mark = None
     return node
 
 
@@ -408,7 +395,7 @@ def apply_gate(gate: Gate | str, *operands: Value | float) -> Value:
         gate = found
     if not isinstance(gate, Gate):
         raise TypeError(
-            f"apply_gate() needs a Gate or a gate's name, got {type(gate).__name__} {_short(gate)}"
+            f"apply_gate() needs a Gate or a gate's name, got {type(gate).__name__} {shown(gate)}"
         )
     if not gate.arity - len(gate.defaults) <= len(operands) <= gate.arity:
         raise TypeError(f"{gate.name} gate takes {gate.arity} operand(s), got {len(operands)}")
