@@ -1,7 +1,8 @@
 """Every activation of the slides and its derivative, and why a network of only linear layers is one layer.
 
-Each derivative is what ``backward()`` returns through the activation's gates (none of them has a
-rule of its own); it is compared with the closed form the slides give, e.g. sigmoid' = y (1 - y).
+Each derivative is what ``backward()`` returns through the activation's gate (each activation that is a
+single function is one gate of the op table, with its rule); it is compared with the closed form the
+slides give, e.g. sigmoid' = y (1 - y).
 Then the slides' warning ("why build models only with linear layers?"): a stack of linear layers
 10 -> 100 -> 200 -> 10 computes exactly one linear layer, which a tanh between the layers breaks.
 

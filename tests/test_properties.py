@@ -187,6 +187,7 @@ def test_in_domain_keeps_a_margin_from_edges_and_kinks():
     assert not ok("abs(x0)", [0.0])
     assert not ok("max(x0, x1)", [1.0, 1.0 + 1e-5])
     assert ok("max(x0 * x1, x0 * x1)", [1.0, 1.0])  # a permanent tie is smooth
+    assert not ok("leaky_relu(x0, x0)", [0.0, 0.0])  # same operands, but its kink is at a = 0
     assert not ok("x0 ** 0.5", [-1.0]) and not ok("x0 ** -1", [1e-5])
     assert ok("x0 ** 2", [-3.0])
     assert not ok("x0 ** x1", [-1.0, 2.0])

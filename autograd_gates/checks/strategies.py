@@ -145,27 +145,35 @@ def in_domain(expr: Expr, xs: Sequence[float], *, margin: float = 1e-3, max_abs:
             return False
         if not math.isfinite(v) or abs(v) > max_abs:
             return False
-        if not _comfortable(gate, operands, margin, tie=len(node.args) == 2 and node.args[0] == node.args[1]):
+        same = len(node.args) == 2 and node.args[0] == node.args[1]
+        if not _comfortable(gate, operands, margin, same):
             return False
         values[node] = v
     return True
 
 
-def _comfortable(gate, operands: list[float], margin: float, tie: bool) -> bool:  # noqa: ANN001
-    piece = gate.piece(*operands) if gate.piece is not None and not tie else None
-    if piece is not None and 0 in piece:
-        return False
+def _comfortable(gate, operands: list[float], margin: float, same: bool) -> bool:  # noqa: ANN001
+    """The gate accepts its operands and stays on one smooth piece when they move by ``margin``.
+
+    Operands that are the same expression (``max(e, e)``) can only move together: along that
+    diagonal a tie of max stays a tie (smooth), while ``leaky_relu(e, e)`` still meets its kink at 0.
+    """
+    here = gate.piece(*operands) if gate.piece is not None else None
+    moves = []
     for i, v in enumerate(operands):
         step = margin * max(1.0, abs(v))
         for moved in (v - step, v + step):
-            nearby = [*operands[:i], moved, *operands[i + 1 :]]
-            try:
-                gate.forward(*nearby)
-            except (ValueError, ArithmeticError):
-                return False
-            if piece is not None and gate.piece(*nearby) != piece:
-                return False
-    return True
+            moves.append([moved] * len(operands) if same else [*operands[:i], moved, *operands[i + 1 :]])
+        if same:
+            break
+    for nearby in moves:
+        try:
+            gate.forward(*nearby)
+        except (ValueError, ArithmeticError):
+            return False
+        if here is not None and gate.piece(*nearby) != here:
+            return False
+    return here is None or same or 0 not in here
 
 
 @st.composite

@@ -92,6 +92,8 @@ class ExpressionError(ValueError):
         self.length = max(1, length)
         super().__init__(f"{message} (at position {self.position})\n{self.caret()}")
 
+    __module__ = "autograd_gates"  # shown by the name users import it by
+
     def caret(self) -> str:
         """The expression, and under it a caret marking the fault (cut around it if long)."""
         # Tabs, newlines and control characters (a terminal would act on them) become spaces.
@@ -637,6 +639,7 @@ class _Style:
     name: Callable[[str], str]
     latex: bool = False
     bracket_negatives: bool = False  # (-3) * 32 in a line of numbers
+    readable: bool = False  # for people, not for parse(): the negation of 2 reads -2, not -(2)
 
 
 def _pieces(expr: Expr, style: _Style) -> Iterator[str]:
@@ -719,7 +722,8 @@ def _layout(e: Expr, style: _Style) -> list[object]:
         return _call_layout(gate, args, style)
     if gate.arity == 1:  # a prefix operator: -a
         (a,) = args
-        return [gate.operator, *_wrap(a, s(a) <= UNARY or a.op == "const", style)]
+        bare = style.readable and a.op == "const" and a.param >= 0  # type: ignore[operator]
+        return [gate.operator, *_wrap(a, s(a) <= UNARY or (a.op == "const" and not bare), style)]
     left, right = args
     strength = _INFIX_PRECEDENCE[gate.operator]
     if style.latex and gate.operator == "/":
@@ -773,16 +777,19 @@ def format_formula(
     number: Callable[[float], str] = repr_number,
     name: Callable[[str], str] = str,
     bracket_negatives: bool = False,
+    readable: bool = False,
 ) -> str:
     """The tree as text with the fewest parentheses Python needs (and a few for readability).
 
-    With the default ``number``, ``parse(format_formula(e)) == e``; the trace passes a
-    ``number`` that rounds to 6 significant digits, and ``bracket_negatives`` for its lines of
-    numbers, where every negative operand reads better bracketed: ``(-3) * 32``.
+    By default ``parse(format_formula(e)) == e``. The trace asks for ``readable`` text (a
+    negated number reads ``-2``), numbers rounded to 6 significant digits, and
+    ``bracket_negatives`` in its lines of numbers, where a negative operand reads better
+    bracketed: ``(-3) * 32``.
     """
-    if number is repr_number and name is str and not bracket_negatives:
+    if number is repr_number and name is str and not bracket_negatives and not readable:
         return "".join(_pieces(expr, _TEXT))
-    return "".join(_pieces(expr, _Style(number=number, name=name, bracket_negatives=bracket_negatives)))
+    style = _Style(number=number, name=name, bracket_negatives=bracket_negatives, readable=readable)
+    return "".join(_pieces(expr, style))
 
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi"}
@@ -818,7 +825,7 @@ def latex(
     bracket_negatives: bool = False,
 ) -> str:
     """The tree as LaTeX math: ``\\cdot`` for products, ``\\frac`` for quotients, cases for tests."""
-    style = _Style(number=number, name=name, latex=True, bracket_negatives=bracket_negatives)
+    style = _Style(number=number, name=name, latex=True, bracket_negatives=bracket_negatives, readable=True)
     return "".join(_pieces(expr, style))
 
 

@@ -63,7 +63,7 @@ def format_number(v: float, digits: int = 6) -> str:
 def formula_text(expr: Expr, numbers: bool = False) -> str:
     """A formula of the trace as text, its numbers to 6 significant digits; ``numbers`` for a
     line of numbers, whose negative operands are bracketed: ``(-3) * 32``."""
-    return format_formula(expr, number=format_number, bracket_negatives=numbers)
+    return format_formula(expr, number=format_number, bracket_negatives=numbers, readable=True)
 
 
 def formula_latex(expr: Expr, numbers: bool = False) -> str:
@@ -76,19 +76,6 @@ def _number(v: float) -> Expr:
     if math.isfinite(v):
         return const(v)
     return var("nan") if math.isnan(v) else var("inf") if v > 0 else -var("inf")
-
-
-def _substituted(tree: Expr, values: dict[str, Expr]) -> Expr:
-    """``tree`` with its names replaced, a negated number written as one: ``-0.5``, not ``-(0.5)``."""
-    done: dict[Expr, Expr] = {}
-    tree = substitute(tree, values)
-    for node in tree.nodes():
-        args = tuple(done[a] for a in node.args)
-        if node.op == "neg" and args[0].op == "const":
-            done[node] = const(-args[0].param)  # type: ignore[operator]
-        else:
-            done[node] = Expr(node.op, args, node.param) if args else node
-    return done[tree]
 
 
 def _times(left: Expr, right: Expr) -> Expr:
@@ -295,8 +282,8 @@ def explain(root: Value, *, inline_sums: bool = True, seed: float = 1.0, expand:
         found = Term(
             gate,
             gate.operands[i],
-            _substituted(gate.local_trees[i], written),
-            _substituted(gate.local_trees[i], numbers),
+            substitute(gate.local_trees[i], written),
+            substitute(gate.local_trees[i], numbers),
             upstream,
             upstream_value,
             partial * upstream_value if upstream_value else 0.0,  # nothing flows back from a zero
@@ -354,8 +341,8 @@ def _forward(
             numeric[node] = _number(node.data)
             continue
         gate = node.gate
-        expression = _substituted(gate.expr_tree, dict(zip(gate.operands, (symbol[p] for p in node.parents))))
-        numbers = _substituted(gate.expr_tree, dict(zip(gate.operands, (numeric[p] for p in node.parents))))
+        expression = substitute(gate.expr_tree, dict(zip(gate.operands, (symbol[p] for p in node.parents))))
+        numbers = substitute(gate.expr_tree, dict(zip(gate.operands, (numeric[p] for p in node.parents))))
         if node in folded:
             symbol[node], numeric[node] = expression, numbers
             continue
