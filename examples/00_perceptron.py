@@ -78,7 +78,7 @@ def points(ax, X, y, title: str) -> None:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     max_epochs = 30 if args.quick else 100
     runs = {}
 

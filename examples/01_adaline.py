@@ -34,7 +34,7 @@ def accuracy_of_line(predict, X, y) -> float:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
 
     heading("Gradients of J = 1/2 sum (y - y_hat)^2: backward() vs the closed form")
     X, y = blobs(n_samples=100, distance=5.0, seed=1)

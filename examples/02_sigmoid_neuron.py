@@ -75,7 +75,7 @@ def accuracy(w, b, X, y) -> float:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     four_case_table()
 
     heading("backward() through sigmoid and cross-entropy gives dL/dz = p - t")

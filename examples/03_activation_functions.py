@@ -77,7 +77,7 @@ def collapse(layers) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     xs = np.linspace(-4, 4, 41 if args.quick else 161)
 
     heading("Derivatives from backward() vs the slides' closed forms, on x in [-4, 4]")

@@ -5,7 +5,7 @@ First on the slides' circuit ``f(x, y) = x * y`` at x = -2, y = 3: which small c
 inputs makes the output a little larger? Then on a sigmoid neuron learning AND, where each
 strategy gets the same budget of circuit evaluations and we see how low its loss gets.
 
-    python examples/03_backpropagation.py out/
+    python examples/04_backpropagation.py out/
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def best_possible(X: np.ndarray, t: np.ndarray) -> float:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     rng = np.random.default_rng(0)
     multiply_gate(rng, tries=100)
 
