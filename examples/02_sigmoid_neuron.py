@@ -74,6 +74,45 @@ def accuracy(w, b, X, y) -> float:
     return float(np.mean([(neuron(w, b, x).data >= 0.5) == bool(t) for x, t in zip(X, y)]))
 
 
+def plot_sigmoid_neuron(losses_and: list[float], losses: list[float], X, y, w: list[Value], b: Value):
+    """Cross-entropy of one sample, the training losses, and the learned probability over the plane."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(7, 6.4))
+    panels = fig.subplot_mosaic([["one sample", "loss"], ["plane", "plane"]], height_ratios=[1, 1.3])
+    left, middle, right = panels["one sample"], panels["loss"], panels["plane"]
+    ps = np.linspace(0.001, 0.999, 300)
+    left.plot(ps, [cross_entropy_term(p, 1.0) for p in ps], label="t = 1:  -log(p)")
+    left.plot(ps, [cross_entropy_term(p, 0.0) for p in ps], label="t = 0:  -log(1 - p)")
+    left.set_xlabel("predicted probability p")
+    left.set_ylabel("cross-entropy L")
+    left.set_title("Cross-entropy of one sample")
+    left.set_ylim(0, 7)
+    left.legend()
+    middle.plot(losses_and, label="AND")
+    middle.plot(losses, label="point clouds")
+    middle.set_xlabel("epoch")
+    middle.set_ylabel("mean cross-entropy")
+    middle.set_title("Training loss")
+    middle.set_yscale("log")
+    ticks = [0.01, 0.03, 0.1, 0.3, 1]
+    middle.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    middle.minorticks_off()
+    middle.legend()
+    grid = np.linspace(-3.5, 3.5, 60)
+    gx, gy = np.meshgrid(grid, grid)
+    probability = 1 / (1 + np.exp(-(w[0].data * gx + w[1].data * gy + b.data)))
+    shade = right.contourf(gx, gy, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
+    right.contour(gx, gy, probability, levels=[0.5], colors="black")
+    right.scatter(*X[y == 0].T, c="tab:blue", edgecolor="k", s=18, label="t = 0")
+    right.scatter(*X[y == 1].T, c="tab:red", edgecolor="k", s=18, label="t = 1")
+    right.set_title("Point clouds: learned p (black line: p = 0.5)")
+    right.set_aspect("equal")
+    right.legend(loc="upper left")
+    fig.colorbar(shade, ax=right, shrink=0.9, label="p")
+    return fig
+
+
 def main() -> None:
     args = parse_args(__doc__)
     four_case_table()
@@ -107,43 +146,9 @@ def main() -> None:
     print(f"accuracy {accuracy(w, b, X, y):.0%}")
     print(f"learned w = [{w[0].data:.3f}, {w[1].data:.3f}], b = {b.data:.3f}")
 
-    plt = pyplot()
-    if plt is None:
+    if pyplot() is None:
         return
-    fig = plt.figure(figsize=(7, 6.4))
-    panels = fig.subplot_mosaic([["one sample", "loss"], ["plane", "plane"]], height_ratios=[1, 1.3])
-    left, middle, right = panels["one sample"], panels["loss"], panels["plane"]
-    ps = np.linspace(0.001, 0.999, 300)
-    left.plot(ps, [cross_entropy_term(p, 1.0) for p in ps], label="t = 1:  -log(p)")
-    left.plot(ps, [cross_entropy_term(p, 0.0) for p in ps], label="t = 0:  -log(1 - p)")
-    left.set_xlabel("predicted probability p")
-    left.set_ylabel("cross-entropy L")
-    left.set_title("Cross-entropy of one sample")
-    left.set_ylim(0, 7)
-    left.legend()
-    middle.plot(losses_and, label="AND")
-    middle.plot(losses, label="point clouds")
-    middle.set_xlabel("epoch")
-    middle.set_ylabel("mean cross-entropy")
-    middle.set_title("Training loss")
-    middle.set_yscale("log")
-    ticks = [0.01, 0.03, 0.1, 0.3, 1]
-    middle.set_yticks(ticks, [f"{t:g}" for t in ticks])
-    middle.minorticks_off()
-    middle.legend()
-    grid = np.linspace(-3.5, 3.5, 60)
-    gx, gy = np.meshgrid(grid, grid)
-    probability = 1 / (1 + np.exp(-(w[0].data * gx + w[1].data * gy + b.data)))
-    shade = right.contourf(gx, gy, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
-    right.contour(gx, gy, probability, levels=[0.5], colors="black")
-    right.scatter(*X[y == 0].T, c="tab:blue", edgecolor="k", s=18, label="t = 0")
-    right.scatter(*X[y == 1].T, c="tab:red", edgecolor="k", s=18, label="t = 1")
-    right.set_title("Point clouds: learned p (black line: p = 0.5)")
-    right.set_aspect("equal")
-    right.legend(loc="upper left")
-    fig.colorbar(shade, ax=right, shrink=0.9, label="p")
-    save(fig, args.out, "sigmoid_neuron.png")
-
+    save(plot_sigmoid_neuron(losses_and, losses, X, y, w, b), args.out, "sigmoid_neuron.png")
 
 if __name__ == "__main__":
     main()
