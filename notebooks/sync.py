@@ -61,8 +61,7 @@ if importlib.util.find_spec("autograd_gates") is None:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", pacote])
     importlib.invalidate_caches()
 
-import autograd_gates
-
+autograd_gates = importlib.import_module("autograd_gates")
 print("autograd_gates", autograd_gates.__version__, "pronto")'''
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CELL_METADATA_KEPT = {"tags"}  # drop collapsed, scrolled, execution, ...: they change with every run
@@ -132,7 +131,7 @@ def synced(notebook: nbformat.NotebookNode, repository: str | None = None) -> nb
     notebook = nbformat.from_dict(notebook)  # a copy
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     if not code_cells or not code_cells[0].source.startswith(INSTALL_FIRST_LINE):
-        raise SyncError(f"the first code cell must be the installation cell (start with {INSTALL_FIRST_LINE!r})")
+        raise SyncError(f"the first code cell must be the installation cell, starting {INSTALL_FIRST_LINE!r}")
     for index, cell in enumerate(notebook.cells):
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in CELL_METADATA_KEPT}
         cell.setdefault("id", f"cell-{index}")
@@ -200,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: {reason}; run python notebooks/sync.py", file=sys.stderr)
             status = 1
         else:
-            path.write_text(text_of(synced(nbformat.read(path, as_version=4), args.repository)), encoding="utf-8")
+            fresh = synced(nbformat.read(path, as_version=4), args.repository)
+            path.write_text(text_of(fresh), encoding="utf-8")
             print(f"synced {path}")
     return status
 

@@ -48,6 +48,36 @@ WRONG_ANSWERS: dict[str, list[str]] = {
         'confere_exercicio_3({"AND", "OR", "NAND", "XOR"})',
         'confere_exercicio_3({"AND"})',
     ],
+    "01_adaline": [
+        "confere_exercicio_1(0.5, -1.5, -0.5, -0.5)",  # the cost without the 1/2
+        "confere_exercicio_1(0.125, 1.5, 0.5, 0.5)",  # the gradient's sign flipped
+        # the slides' update, w - lr (y - y_hat) x: it climbs the cost
+        "confere_exercicio_2(lambda w, b, X, y, lr: "
+        "(w - lr * ((y - X @ w - b) @ X), b - lr * sum(y - X @ w - b)))",
+        # the bias forgotten
+        "confere_exercicio_2(lambda w, b, X, y, lr: (w + lr * ((y - X @ w - b) @ X), b))",
+        "confere_exercicio_3(0.01, 0.001)",  # swapped
+    ],
+    "02_neuronio_sigmoid": [
+        "confere_exercicio_1(-math.log(0.2), -math.log(0.8))",  # swapped
+        "confere_exercicio_1(math.log(0.8), math.log(0.2))",  # the minus sign forgotten
+        "confere_exercicio_2(0.7310585786300049)",  # 1 - p instead of p - t
+        "confere_exercicio_3([1.0, 1.0], -1.5)",  # the right line, but not confident
+        "confere_exercicio_3([1.0, 1.0], -0.5)",  # OR, not AND
+    ],
+    "03_funcoes_de_ativacao": [
+        "confere_exercicio_1(math.tanh(0.5) * (1 - math.tanh(0.5)))",  # the sigmoid's rule
+        # the formula on the slide, which is the ELU
+        "confere_exercicio_2(lambda x, alpha: alpha * (x.exp() - 1) if x.data <= 0 else x)",
+        "confere_exercicio_2(lambda x, alpha: x.relu())",  # plain ReLU
+        "confere_exercicio_3(S[0] * (1 - S[0]))",  # the diagonal
+    ],
+    "04_backpropagation": [
+        "confere_exercicio_1(1.0, 1.0, 2.0)",  # the local derivatives only
+        "confere_exercicio_2(lambda f, x, h: (f(x + h) - f(x)) / h)",  # forward difference
+        "confere_exercicio_3(-6.0)",
+        "confere_exercicio_3(3.0)",
+    ],
 }
 
 
@@ -153,10 +183,11 @@ def test_notebook_runs_clean_in_a_fresh_kernel(path: Path, tmp_path: Path) -> No
     client.execute(env=_kernel_env())  # raises CellExecutionError, naming the cell, on any error
 
     text = "\n".join(_text_outputs(cell) for cell in notebook.cells if cell.cell_type == "code")
-    checks = sorted(set(re.findall(r"def confere_exercicio_(\d+)", "\n".join(c.source for c in notebook.cells))))
+    sources = "\n".join(cell.source for cell in notebook.cells)
+    checks = sorted(set(re.findall(r"def confere_exercicio_(\d+)", sources)))
     assert checks, f"{path.name} has no exercise checks"
     for number in checks:
-        assert f"Exercício {number}: correto!" in text, f"{path.name}: the solution of exercise {number} failed"
+        assert f"Exercício {number}: correto!" in text, f"{path.name}: exercise {number}'s solution failed"
     assert {call.split("(")[0].removeprefix("confere_exercicio_") for call in wrong} == set(checks), (
         f"WRONG_ANSWERS must try every check of {path.name}"
     )
@@ -203,9 +234,10 @@ def test_install_cell_installs_from_the_repository_only_when_the_package_is_miss
     assert calls == []
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "autograd_gates" else real_find_spec(name, *a)
-    )
+    def find_spec(name: str, *args):
+        return None if name == "autograd_gates" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     exec(compile(source, "install-cell", "exec"), {})
     assert len(calls) == 1 and calls[0][:5] == [sys.executable, "-m", "pip", "install", "--quiet"]
     requirement = Requirement(calls[0][5])
