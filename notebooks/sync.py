@@ -2,8 +2,9 @@
 
 The notebooks are edited in Jupyter (or Colab). Two kinds of cell are not written by hand:
 
-* the **installation cell** (the first code cell, starting ``# Instalação``): its text lives here,
-  once, for every notebook; only the repository address (``REPOSITORIO = "..."``) is per notebook;
+* the **installation cell** (the first code cell, starting ``# Instalação``, or ``# Installation``
+  in the English twins under ``en/``): its text lives here, once, for every notebook; only the
+  repository address (``REPOSITORIO = "..."``) is per notebook;
 * **cells copied from an example**: a code cell whose first line is
   ``# De examples/NN_name.py: name1, name2`` holds those top-level definitions (functions,
   classes, constants) exactly as the example has them, so the notebook and the script run the
@@ -38,9 +39,10 @@ COPIED_NOTE = {
     "De": "# (copiado do exemplo por notebooks/sync.py: para mudar, edite o exemplo e rode o sync)",
     "From": "# (copied from the example by notebooks/sync.py: to change it, edit the example and run sync)",
 }
-INSTALL_FIRST_LINE = "# Instalação"
-REPOSITORY = re.compile(r'^REPOSITORIO = "(?P<url>[^"]*)"$', re.MULTILINE)
-INSTALL_CELL = '''\
+REPOSITORY = re.compile(r'^(?:REPOSITORIO|REPOSITORY) = "(?P<url>[^"]*)"$', re.MULTILINE)
+# The installation cell of the Portuguese notebooks, and of their English twins in notebooks/en/.
+INSTALL_CELLS = {
+    "# Instalação": '''\
 # Instalação: rode esta célula primeiro (no Colab, ou onde o autograd_gates ainda não estiver instalado).
 # O autograd_gates não está no PyPI: ele é instalado do repositório git do curso, cujo endereço
 # o professor escreve em REPOSITORIO (python notebooks/sync.py --repository URL faz isso em todos).
@@ -62,7 +64,31 @@ if importlib.util.find_spec("autograd_gates") is None:
     importlib.invalidate_caches()
 
 autograd_gates = importlib.import_module("autograd_gates")
-print("autograd_gates", autograd_gates.__version__, "pronto")'''
+print("autograd_gates", autograd_gates.__version__, "pronto")''',
+    "# Installation": '''\
+# Installation: run this cell first (in Colab, or wherever autograd_gates is not installed yet).
+# autograd_gates is not on PyPI: it is installed from the course's git repository, whose address
+# the teacher writes in REPOSITORY (python notebooks/sync.py --repository URL does it in all of them).
+import importlib
+import importlib.util
+import subprocess
+import sys
+
+REPOSITORY = "{url}"
+
+if importlib.util.find_spec("autograd_gates") is None:
+    if not REPOSITORY:
+        raise RuntimeError(
+            "autograd_gates is not installed and REPOSITORY is empty: write the git address of the "
+            "course's repository (https://...; ask your teacher) in this cell and run it again."
+        )
+    package = f"autograd_gates[examples] @ git+{{REPOSITORY}}"
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", package])
+    importlib.invalidate_caches()
+
+autograd_gates = importlib.import_module("autograd_gates")
+print("autograd_gates", autograd_gates.__version__, "ready")''',
+}
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CELL_METADATA_KEPT = {"tags"}  # drop collapsed, scrolled, execution, ...: they change with every run
 
@@ -120,18 +146,23 @@ def copied_cell(first_line: str) -> str | None:
     return f"{first_line}\n{COPIED_NOTE[language]}\n\n{body}"
 
 
-def install_cell(current: str, repository: str | None) -> str:
+def install_cell(current: str, repository: str | None) -> str | None:
+    """The installation cell ``current`` must be (None if ``current`` is not one), keeping its address."""
+    first_line = next((line for line in INSTALL_CELLS if current.startswith(line)), None)
+    if first_line is None:
+        return None
     found = REPOSITORY.search(current)
     url = repository if repository is not None else (found["url"] if found else "")
-    return INSTALL_CELL.format(url=url)
+    return INSTALL_CELLS[first_line].format(url=url)
 
 
 def synced(notebook: nbformat.NotebookNode, repository: str | None = None) -> nbformat.NotebookNode:
     """``notebook`` with its generated cells refreshed and every output and run metadata removed."""
     notebook = nbformat.from_dict(notebook)  # a copy
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    if not code_cells or not code_cells[0].source.startswith(INSTALL_FIRST_LINE):
-        raise SyncError(f"the first code cell must be the installation cell, starting {INSTALL_FIRST_LINE!r}")
+    if not code_cells or install_cell(code_cells[0].source, None) is None:
+        starts = " or ".join(map(repr, INSTALL_CELLS))
+        raise SyncError(f"the first code cell must be the installation cell, starting {starts}")
     for index, cell in enumerate(notebook.cells):
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in CELL_METADATA_KEPT}
         cell.setdefault("id", f"cell-{index}")

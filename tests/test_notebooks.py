@@ -92,12 +92,41 @@ sync = _sync_module()
 
 
 def _notebooks() -> list[Path]:
+    """The Portuguese notebooks, the ones the slides name."""
     return sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def _twins() -> list[Path]:
+    """Their English twins."""
+    return sorted((NOTEBOOKS / "en").glob("*.ipynb"))
+
+
+def _all_notebooks() -> list[Path]:
+    return _notebooks() + _twins()
+
+
+def _id(path: Path) -> str:
+    return f"en/{path.stem}" if path.parent.name == "en" else path.stem
+
+
+# What a notebook's checks are called and say, in Portuguese and in the English twins.
+WORDS = {
+    "pt": {"check": "confere_exercicio_", "exercise": "Exercício", "correct": "correto!"},
+    "en": {"check": "check_exercise_", "exercise": "Exercise", "correct": "correct!"},
+}
+
+
+def _language(path: Path) -> str:
+    return "en" if path.parent.name == "en" else "pt"
 
 
 def test_every_notebook_the_slides_name_is_here() -> None:
     present = {path.stem for path in _notebooks()}
     assert present == set(SLIDE_NAMES.values()), f"notebooks/ has {sorted(present)}"
+
+
+def test_every_notebook_has_an_english_twin_and_nothing_else_is_there() -> None:
+    assert {path.stem for path in _twins()} == {path.stem for path in _notebooks()}
 
 
 def test_the_index_lists_every_notebook_with_the_slides_name() -> None:
@@ -110,7 +139,7 @@ def test_the_index_lists_every_notebook_with_the_slides_name() -> None:
             assert (NOTEBOOKS / target).exists(), f"notebooks/README.md links to a missing {target}"
 
 
-@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _all_notebooks(), ids=_id)
 def test_notebook_matches_its_example_and_carries_no_outputs(path: Path) -> None:
     assert sync.drift(path) is None, f"{path.name}: {sync.drift(path)}; run python notebooks/sync.py"
 
@@ -170,12 +199,13 @@ def _text_outputs(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
-@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _all_notebooks(), ids=_id)
 def test_notebook_runs_clean_in_a_fresh_kernel(path: Path, tmp_path: Path) -> None:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    wrong = WRONG_ANSWERS.get(path.stem, [])
+    words = WORDS[_language(path)]
+    wrong = [call.replace(WORDS["pt"]["check"], words["check"]) for call in WRONG_ANSWERS.get(path.stem, [])]
     notebook.cells += [_wrong_answer_cell(call) for call in wrong]
     client = NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
@@ -184,16 +214,18 @@ def test_notebook_runs_clean_in_a_fresh_kernel(path: Path, tmp_path: Path) -> No
 
     text = "\n".join(_text_outputs(cell) for cell in notebook.cells if cell.cell_type == "code")
     sources = "\n".join(cell.source for cell in notebook.cells)
-    checks = sorted(set(re.findall(r"def confere_exercicio_(\d+)", sources)))
+    checks = sorted(set(re.findall(rf"def {words['check']}(\d+)", sources)))
     assert checks, f"{path.name} has no exercise checks"
     for number in checks:
-        assert f"Exercício {number}: correto!" in text, f"{path.name}: exercise {number}'s solution failed"
-    assert {call.split("(")[0].removeprefix("confere_exercicio_") for call in wrong} == set(checks), (
-        f"WRONG_ANSWERS must try every check of {path.name}"
+        assert f"{words['exercise']} {number}: {words['correct']}" in text, (
+            f"{_id(path)}: exercise {number}'s solution failed"
+        )
+    assert {call.split("(")[0].removeprefix(words["check"]) for call in wrong} == set(checks), (
+        f"WRONG_ANSWERS must try every check of {_id(path)}"
     )
     for call, cell in zip(wrong, notebook.cells[-len(wrong) :]):
-        number = call.split("(")[0].removeprefix("confere_exercicio_")
-        assert _text_outputs(cell).startswith(f"REJECTED: Exercício {number}:"), (
+        number = call.split("(")[0].removeprefix(words["check"])
+        assert _text_outputs(cell).startswith(f"REJECTED: {words['exercise']} {number}:"), (
             f"{path.name}: {call} was not rejected with a message:\n{_text_outputs(cell)}"
         )
 
@@ -203,37 +235,53 @@ def test_notebook_runs_clean_in_a_fresh_kernel(path: Path, tmp_path: Path) -> No
         assert "image/svg+xml" in kinds, f"{path.name} drew no circuit"
 
 
-def _install_cell() -> str:
-    cell = next(c for c in nbformat.read(_notebooks()[0], as_version=4).cells if c.cell_type == "code")
-    assert cell.source.startswith(sync.INSTALL_FIRST_LINE)
+# language -> (the variable holding the repository's address, the start of the error without one)
+INSTALL_LANGUAGES = {
+    "pt": ("REPOSITORIO", "O autograd_gates não está instalado e REPOSITORIO está vazio"),
+    "en": ("REPOSITORY", "autograd_gates is not installed and REPOSITORY is empty"),
+}
+
+
+def _install_cell(language: str) -> str:
+    path = (_notebooks() if language == "pt" else _twins())[0]
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert cell.source == sync.install_cell(cell.source, None)
     return cell.source
 
 
 def test_every_notebook_starts_with_the_same_installation_cell() -> None:
-    for path in _notebooks():
+    for path in _all_notebooks():
         first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-        assert first.source == sync.install_cell(first.source, None), path.name
+        assert first.source == sync.install_cell(first.source, None), _id(path)
+        variable = INSTALL_LANGUAGES[_language(path)][0]
+        assert variable in first.source, f"{_id(path)} has the other language's installation cell"
 
 
-def test_install_cell_without_the_package_and_without_an_address_says_what_to_do(tmp_path: Path) -> None:
+@pytest.mark.parametrize("language", INSTALL_LANGUAGES)
+def test_install_cell_without_the_package_and_without_an_address_says_what_to_do(language, tmp_path) -> None:
     """-S hides site-packages, so the package is missing, as on a fresh Colab machine."""
     done = subprocess.run(
-        [sys.executable, "-S", "-c", _install_cell()], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, "-S", "-c", _install_cell(language)], capture_output=True, text=True, cwd=tmp_path
     )
     assert done.returncode != 0
-    assert "RuntimeError: O autograd_gates não está instalado e REPOSITORIO está vazio" in done.stderr
+    assert f"RuntimeError: {INSTALL_LANGUAGES[language][1]}" in done.stderr
 
 
-def test_install_cell_installs_from_the_repository_only_when_the_package_is_missing(monkeypatch) -> None:
+@pytest.mark.parametrize("language", INSTALL_LANGUAGES)
+def test_install_cell_installs_from_the_repository_only_when_missing(language, monkeypatch) -> None:
     from packaging.requirements import Requirement
 
-    source = _install_cell().replace('REPOSITORIO = ""', 'REPOSITORIO = "https://example.org/curso/autograd_gates"')
+    variable = INSTALL_LANGUAGES[language][0]
+    url = "https://example.org/curso/autograd_gates"
+    source = _install_cell(language).replace(f'{variable} = ""', f'{variable} = "{url}"')
+    assert url in source
     calls: list[list[str]] = []
     monkeypatch.setattr(subprocess, "check_call", lambda command: calls.append(command))
     exec(compile(source, "install-cell", "exec"), {})  # installed: pip is not called
     assert calls == []
 
     real_find_spec = importlib.util.find_spec
+
     def find_spec(name: str, *args):
         return None if name == "autograd_gates" else real_find_spec(name, *args)
 
@@ -255,7 +303,7 @@ def test_sync_writes_the_repository_into_every_notebook(tmp_path: Path) -> None:
 
 
 def test_notebooks_are_valid_and_name_the_python3_kernel() -> None:
-    for path in _notebooks():
+    for path in _all_notebooks():
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
         assert notebook.metadata["kernelspec"]["name"] == "python3", path.name
