@@ -6,6 +6,7 @@ course slides write it (``x = a * b  ->  da = b * dx, db = a * dx``).
 
 from __future__ import annotations
 
+import pkgutil as _pkgutil
 from importlib import import_module
 
 from .engine.circuit import ExprFunction, as_function, build, expand
@@ -39,11 +40,24 @@ _LAZY = {
 }
 
 
+def _submodules() -> list[str]:
+    """The package's public modules and folders (nn, optim, engine, ...), found on disk."""
+    return [m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'autograd_gates' has no attribute {name!r}")
-    return getattr(import_module(f".{module}", __name__), name)
+    if module is not None:
+        return getattr(import_module(f".{module}", __name__), name)
+    if name in _submodules():  # `autograd_gates.nn` works without `import autograd_gates.nn` first
+        return import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'autograd_gates' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Every public name, the lazy ones included (tab completion shows ``explain``, ``nn``, ...)."""
+    dunders = {name for name in globals() if name.startswith("__")}
+    return sorted({*__all__, *_submodules(), *dunders})
 
 
 __all__ = [
@@ -71,6 +85,3 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})

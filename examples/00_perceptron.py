@@ -77,8 +77,66 @@ def points(ax, X, y, title: str) -> None:
     ax.set_title(title)
 
 
+def plot_starting_points(runs: dict):
+    """AND and OR: the line each starting point starts on (dotted) and ends on (solid)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(7, 4))
+    for ax, name in zip(axes, ("AND", "OR")):
+        X, y = and_gate() if name == "AND" else or_gate()
+        points(ax, X, y, name)
+        for start_name, color in (("start 1", "tab:green"), ("start 2", "tab:purple")):
+            path, _ = runs[name, start_name]
+            boundary(ax, *path[0], color=color, linestyle=":", linewidth=1)
+            boundary(ax, *path[-1], color=color, linewidth=2, label=f"{start_name}: final (dotted: initial)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    fig.suptitle("The line each starting point ends on (a point on a line counts as y = 1)")
+    return fig
+
+
+def plot_learning_rates(lr_paths: dict):
+    """AND from the same start with two learning rates: the line after every epoch."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
+    X, y = and_gate()
+    for ax, (lr, path) in zip(axes, lr_paths.items()):
+        points(ax, X, y, f"AND, lr = {lr}: {len(path) - 1} epochs")
+        shown = path if len(path) <= 12 else path[:: max(1, len(path) // 10)] + [path[-1]]
+        for i, params in enumerate(shown):
+            shade = 0.2 + 0.8 * i / max(1, len(shown) - 1)
+            boundary(ax, *params, color=plt.cm.viridis(shade), linewidth=1.5 if params is path[-1] else 1)
+        ax.text(-0.45, -0.45, "dark -> light: epoch by epoch", fontsize=8)
+    return fig
+
+
+def plot_xor(X_xor, y_xor, xor_path, xor_errors: list[int], runs: dict):
+    """XOR: the last line (a point is always wrong) and the mistakes per epoch next to AND's and OR's."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 4))
+    points(left, X_xor, y_xor, "XOR: every line misclassifies a point")
+    boundary(left, *xor_path[-1], color="tab:green", linewidth=2, label=f"line after epoch {len(xor_errors)}")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    shown_epochs = min(40, len(xor_errors))  # by then XOR's weights cycle: later epochs repeat it
+    curves = (
+        ("XOR", xor_errors, 2.5),
+        ("AND", runs["AND", "start 1"][1], 1),
+        ("OR", runs["OR", "start 1"][1], 1),
+    )
+    for name, errors, width in curves:
+        errors = errors[:shown_epochs]
+        right.plot(range(1, len(errors) + 1), errors, marker="o", markersize=3, linewidth=width, label=name)
+    right.set_xlabel("epoch")
+    right.set_ylabel("mistakes (= weight updates)")
+    right.set_title(f"Mistakes per epoch (first {shown_epochs})")
+    right.set_yticks(range(5))
+    right.legend()
+    return fig
+
+
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     max_epochs = 30 if args.quick else 100
     runs = {}
 
@@ -120,53 +178,11 @@ def main() -> None:
     print("no line puts (0,1) and (1,0) on one side and (0,0), (1,1) on the other:")
     print("at least one of the four points is always misclassified")
 
-    plt = pyplot()
-    if plt is None:
+    if pyplot() is None:
         return
-    fig, axes = plt.subplots(1, 2, figsize=(7, 4))
-    for ax, name in zip(axes, ("AND", "OR")):
-        X, y = and_gate() if name == "AND" else or_gate()
-        points(ax, X, y, name)
-        for start_name, color in (("start 1", "tab:green"), ("start 2", "tab:purple")):
-            path, _ = runs[name, start_name]
-            boundary(ax, *path[0], color=color, linestyle=":", linewidth=1)
-            boundary(ax, *path[-1], color=color, linewidth=2, label=f"{start_name}: final (dotted: initial)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
-    fig.suptitle("The line each starting point ends on (a point on a line counts as y = 1)")
-    save(fig, args.out, "perceptron_and_or.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
-    X, y = and_gate()
-    for ax, lr in zip(axes, (0.01, 0.5)):
-        path = lr_paths[lr]
-        points(ax, X, y, f"AND, lr = {lr}: {len(path) - 1} epochs")
-        shown = path if len(path) <= 12 else path[:: max(1, len(path) // 10)] + [path[-1]]
-        for i, params in enumerate(shown):
-            shade = 0.2 + 0.8 * i / max(1, len(shown) - 1)
-            boundary(ax, *params, color=plt.cm.viridis(shade), linewidth=1.5 if params is path[-1] else 1)
-        ax.text(-0.45, -0.45, "dark -> light: epoch by epoch", fontsize=8)
-    save(fig, args.out, "perceptron_learning_rate.png")
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 4))
-    points(left, X_xor, y_xor, "XOR: every line misclassifies a point")
-    boundary(left, *xor_path[-1], color="tab:green", linewidth=2, label=f"line after epoch {len(xor_errors)}")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
-    shown_epochs = min(40, len(xor_errors))  # by then XOR's weights cycle: later epochs repeat it
-    curves = (
-        ("XOR", xor_errors, 2.5),
-        ("AND", runs["AND", "start 1"][1], 1),
-        ("OR", runs["OR", "start 1"][1], 1),
-    )
-    for name, errors, width in curves:
-        errors = errors[:shown_epochs]
-        right.plot(range(1, len(errors) + 1), errors, marker="o", markersize=3, linewidth=width, label=name)
-    right.set_xlabel("epoch")
-    right.set_ylabel("mistakes (= weight updates)")
-    right.set_title(f"Mistakes per epoch (first {shown_epochs})")
-    right.set_yticks(range(5))
-    right.legend()
-    save(fig, args.out, "perceptron_xor.png")
-
+    save(plot_starting_points(runs), args.out, "perceptron_and_or.png")
+    save(plot_learning_rates(lr_paths), args.out, "perceptron_learning_rate.png")
+    save(plot_xor(X_xor, y_xor, xor_path, xor_errors, runs), args.out, "perceptron_xor.png")
 
 if __name__ == "__main__":
     main()

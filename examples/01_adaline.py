@@ -33,8 +33,73 @@ def accuracy_of_line(predict, X, y) -> float:
     return float(np.mean(predict(X) == y))
 
 
+def critical_learning_rate(X: np.ndarray) -> float:
+    """The rate below which batch gradient descent on J is stable: 2 / the largest eigenvalue of X^T X.
+
+    (X with a column of ones for the bias.)
+    """
+    augmented = np.hstack([X, np.ones((len(X), 1))])
+    return float(2 / np.linalg.eigvalsh(augmented.T @ augmented).max())
+
+
+def learning_rate_runs(X: np.ndarray, y: np.ndarray, rates, epochs: int) -> dict:
+    """Adaline trained from the same start at each rate.
+
+    Returns ``{rate: (cost per epoch, "it converges" or "it diverges")}``.
+    """
+    runs = {}
+    for lr in rates:
+        model = Adaline(2, lr=lr, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            history = model.fit(X, y, epochs=epochs)
+        trend = "it diverges" if model.diverged_ or history[-1] > history[0] else "it converges"
+        runs[lr] = history, trend
+    return runs
+
+
+def plot_adaline_vs_perceptron(X, y, adaline: Adaline, perceptron: Perceptron, runs: dict, critical: float):
+    """The two separating lines, Adaline's cost at each learning rate, and Adaline's outputs."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(7, 6.4))
+    panels = fig.subplot_mosaic([["lines", "outputs"], ["cost", "cost"]])
+    left, middle, right = panels["lines"], panels["cost"], panels["outputs"]
+    for label, marker, color in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
+        left.scatter(*X[y == label].T, marker=marker, c=color, s=16, edgecolor="k", label=f"y = {label}")
+    xs = np.array([X[:, 0].min(), X[:, 0].max()])
+    (w1, w2), b = adaline.weights, adaline.bias
+    label = "Adaline: w.x + b = 0.5"
+    left.plot(xs, (0.5 - b - w1 * xs) / w2, color="tab:green", linewidth=2, label=label)
+    (p1, p2), pb = perceptron.weights, perceptron.bias
+    label = "Perceptron: w.x + b = 0"
+    left.plot(xs, -(pb + p1 * xs) / p2, color="tab:purple", linestyle="--", linewidth=2, label=label)
+    left.set_ylim(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5)
+    left.set_title("The two separating lines")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    for lr, (history, trend) in runs.items():
+        finite = [c for c in history if np.isfinite(c)]
+        middle.plot(range(1, len(finite) + 1), finite, marker="o", markersize=2, label=f"lr = {lr}: {trend}")
+    middle.set_yscale("log")
+    middle.set_xlabel("epoch")
+    middle.set_ylabel("J = 1/2 sum (y - y_hat)^2")
+    middle.set_title(f"Adaline's cost (log scale); stable only for lr < {critical:.5f}")
+    middle.legend()
+    outputs = adaline.predict(X)
+    bins = np.linspace(outputs.min(), outputs.max(), 25)
+    right.hist(outputs[y == 0], bins=bins, color="tab:blue", alpha=0.7, label="y = 0")
+    right.hist(outputs[y == 1], bins=bins, color="tab:red", alpha=0.7, label="y = 1")
+    right.axvline(0.5, color="black", linestyle="--", label="threshold 0.5")
+    right.set_xlabel("Adaline's output w.x + b")
+    right.set_ylabel("samples")
+    right.set_title("Adaline knows how much it errs")
+    right.set_ylim(0, right.get_ylim()[1] * 1.35)  # room for the legend above the bars
+    right.legend(loc="upper left")
+    return fig
+
+
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
 
     heading("Gradients of J = 1/2 sum (y - y_hat)^2: backward() vs the closed form")
     X, y = blobs(n_samples=100, distance=5.0, seed=1)
@@ -82,57 +147,17 @@ def main() -> None:
     print(f"   outputs {np.round(outputs, 2).tolist()} -> threshold 0.5 -> {labels}")
 
     heading("Learning rate: gradient descent overshoots when the step is too large")
-    augmented = np.hstack([X, np.ones((len(X), 1))])
-    critical = 2 / np.linalg.eigvalsh(augmented.T @ augmented).max()
+    critical = critical_learning_rate(X)
     print(f"batch gradient descent on J is stable only for lr < 2 / max eigenvalue of X^T X = {critical:.5f}")
-    runs = {}
-    for lr in (0.0005, 0.0025, 0.004):
-        model = Adaline(2, lr=lr, seed=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DivergenceWarning)
-            history = model.fit(X, y, epochs=epochs)
-        trend = "it diverges" if model.diverged_ or history[-1] > history[0] else "it converges"
-        runs[lr] = history, trend
+    runs = learning_rate_runs(X, y, (0.0005, 0.0025, 0.004), epochs)
+    for lr, (history, trend) in runs.items():
         change = f"cost {history[0]:.4g} -> {history[-1]:.4g} after {len(history)} epochs"
         print(f"learning rate {lr}: {change}: {trend}")
 
-    plt = pyplot()
-    if plt is None:
+    if pyplot() is None:
         return
-    fig = plt.figure(figsize=(7, 6.4))
-    panels = fig.subplot_mosaic([["lines", "outputs"], ["cost", "cost"]])
-    left, middle, right = panels["lines"], panels["cost"], panels["outputs"]
-    for label, marker, color in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
-        left.scatter(*X[y == label].T, marker=marker, c=color, s=16, edgecolor="k", label=f"y = {label}")
-    xs = np.array([X[:, 0].min(), X[:, 0].max()])
-    (w1, w2), b = adaline.weights, adaline.bias
-    label = "Adaline: w.x + b = 0.5"
-    left.plot(xs, (0.5 - b - w1 * xs) / w2, color="tab:green", linewidth=2, label=label)
-    (p1, p2), pb = perceptron.weights, perceptron.bias
-    label = "Perceptron: w.x + b = 0"
-    left.plot(xs, -(pb + p1 * xs) / p2, color="tab:purple", linestyle="--", linewidth=2, label=label)
-    left.set_ylim(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5)
-    left.set_title("The two separating lines")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
-    for lr, (history, trend) in runs.items():
-        finite = [c for c in history if np.isfinite(c)]
-        middle.plot(range(1, len(finite) + 1), finite, marker="o", markersize=2, label=f"lr = {lr}: {trend}")
-    middle.set_yscale("log")
-    middle.set_xlabel("epoch")
-    middle.set_ylabel("J = 1/2 sum (y - y_hat)^2")
-    middle.set_title(f"Adaline's cost (log scale); stable only for lr < {critical:.5f}")
-    middle.legend()
-    outputs = adaline.predict(X)
-    bins = np.linspace(outputs.min(), outputs.max(), 25)
-    right.hist(outputs[y == 0], bins=bins, color="tab:blue", alpha=0.7, label="y = 0")
-    right.hist(outputs[y == 1], bins=bins, color="tab:red", alpha=0.7, label="y = 1")
-    right.axvline(0.5, color="black", linestyle="--", label="threshold 0.5")
-    right.set_xlabel("Adaline's output w.x + b")
-    right.set_ylabel("samples")
-    right.set_title("Adaline knows how much it errs")
-    right.set_ylim(0, right.get_ylim()[1] * 1.35)  # room for the legend above the bars
-    right.legend(loc="upper left")
-    save(fig, args.out, "adaline_vs_perceptron.png")
+    figure = plot_adaline_vs_perceptron(X, y, adaline, perceptron, runs, critical)
+    save(figure, args.out, "adaline_vs_perceptron.png")
 
 
 if __name__ == "__main__":

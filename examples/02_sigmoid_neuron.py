@@ -74,42 +74,10 @@ def accuracy(w, b, X, y) -> float:
     return float(np.mean([(neuron(w, b, x).data >= 0.5) == bool(t) for x, t in zip(X, y)]))
 
 
-def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
-    four_case_table()
+def plot_sigmoid_neuron(losses_and: list[float], losses: list[float], X, y, w: list[Value], b: Value):
+    """Cross-entropy of one sample, the training losses, and the learned probability over the plane."""
+    import matplotlib.pyplot as plt
 
-    heading("backward() through sigmoid and cross-entropy gives dL/dz = p - t")
-    for z_value, t in ((2.0, 0.0), (-1.0, 1.0), (0.5, 1.0)):
-        z = Value(z_value, "z")
-        p = sigmoid(z)
-        binary_cross_entropy([t], [p]).backward()
-        print(f"z = {z_value:+g}, t = {t:g}:  p = {p.data:.4f}", end="   ")
-        print(f"dL/dz = {z.grad:+.6f}   p - t = {p.data - t:+.6f}")
-
-    heading("Learning AND with a sigmoid neuron (gradient descent on the cross-entropy)")
-    X_and = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    y_and = np.array([0, 0, 0, 1], dtype=float)
-    epochs = 300 if args.quick else 2000
-    w, b, losses_and = train(X_and, y_and, lr=1.0, epochs=epochs)
-    print(f"{epochs} epochs, learning rate 1.0: loss {losses_and[0]:.4f} -> {losses_and[-1]:.4f}")
-    for x, t in zip(X_and, y_and):
-        print(f"   x = {x.astype(int).tolist()}  t = {t:g}  p = {neuron(w, b, x).data:.3f}")
-    print(f"accuracy on AND: {accuracy(w, b, X_and, y_and):.0%}")
-
-    heading("Two point clouds")
-    rng = np.random.default_rng(1)
-    n = 20 if args.quick else 50
-    X = np.vstack([rng.normal((-1, -1), 0.8, (n, 2)), rng.normal((1.2, 1.0), 0.8, (n, 2))])
-    y = np.array([0.0] * n + [1.0] * n)
-    epochs = 40 if args.quick else 150
-    w, b, losses = train(X, y, lr=0.5, epochs=epochs, seed=2)
-    print(f"{2 * n} points, {epochs} epochs: loss {losses[0]:.4f} -> {losses[-1]:.4f}", end=", ")
-    print(f"accuracy {accuracy(w, b, X, y):.0%}")
-    print(f"learned w = [{w[0].data:.3f}, {w[1].data:.3f}], b = {b.data:.3f}")
-
-    plt = pyplot()
-    if plt is None:
-        return
     fig = plt.figure(figsize=(7, 6.4))
     panels = fig.subplot_mosaic([["one sample", "loss"], ["plane", "plane"]], height_ratios=[1, 1.3])
     left, middle, right = panels["one sample"], panels["loss"], panels["plane"]
@@ -142,8 +110,45 @@ def main() -> None:
     right.set_aspect("equal")
     right.legend(loc="upper left")
     fig.colorbar(shade, ax=right, shrink=0.9, label="p")
-    save(fig, args.out, "sigmoid_neuron.png")
+    return fig
 
+
+def main() -> None:
+    args = parse_args(__doc__)
+    four_case_table()
+
+    heading("backward() through sigmoid and cross-entropy gives dL/dz = p - t")
+    for z_value, t in ((2.0, 0.0), (-1.0, 1.0), (0.5, 1.0)):
+        z = Value(z_value, "z")
+        p = sigmoid(z)
+        binary_cross_entropy([t], [p]).backward()
+        print(f"z = {z_value:+g}, t = {t:g}:  p = {p.data:.4f}", end="   ")
+        print(f"dL/dz = {z.grad:+.6f}   p - t = {p.data - t:+.6f}")
+
+    heading("Learning AND with a sigmoid neuron (gradient descent on the cross-entropy)")
+    X_and = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y_and = np.array([0, 0, 0, 1], dtype=float)
+    epochs = 300 if args.quick else 2000
+    w, b, losses_and = train(X_and, y_and, lr=1.0, epochs=epochs)
+    print(f"{epochs} epochs, learning rate 1.0: loss {losses_and[0]:.4f} -> {losses_and[-1]:.4f}")
+    for x, t in zip(X_and, y_and):
+        print(f"   x = {x.astype(int).tolist()}  t = {t:g}  p = {neuron(w, b, x).data:.3f}")
+    print(f"accuracy on AND: {accuracy(w, b, X_and, y_and):.0%}")
+
+    heading("Two point clouds")
+    rng = np.random.default_rng(1)
+    n = 20 if args.quick else 50
+    X = np.vstack([rng.normal((-1, -1), 0.8, (n, 2)), rng.normal((1.2, 1.0), 0.8, (n, 2))])
+    y = np.array([0.0] * n + [1.0] * n)
+    epochs = 40 if args.quick else 150
+    w, b, losses = train(X, y, lr=0.5, epochs=epochs, seed=2)
+    print(f"{2 * n} points, {epochs} epochs: loss {losses[0]:.4f} -> {losses[-1]:.4f}", end=", ")
+    print(f"accuracy {accuracy(w, b, X, y):.0%}")
+    print(f"learned w = [{w[0].data:.3f}, {w[1].data:.3f}], b = {b.data:.3f}")
+
+    if pyplot() is None:
+        return
+    save(plot_sigmoid_neuron(losses_and, losses, X, y, w, b), args.out, "sigmoid_neuron.png")
 
 if __name__ == "__main__":
     main()

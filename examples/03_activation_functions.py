@@ -77,8 +77,44 @@ def collapse(layers) -> tuple[np.ndarray, np.ndarray]:
     return W, b
 
 
+def plot_activations(xs: np.ndarray, curves: dict):
+    """Each activation (solid) and its derivative from backward() (dashed); ``curves`` from ``curve``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 3, figsize=(7, 6.5))
+    for ax, (name, _, _) in zip(axes.flat, ACTIVATIONS):
+        ys, grads = curves[name]
+        ax.plot(xs, ys, label="f(x)", color="tab:blue", linewidth=2)
+        ax.plot(xs, grads, label="f'(x) from backward()", color="tab:orange", linestyle="--")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_title(name)
+        ax.set_ylim(-1.6, 4.2)
+    axes.flat[0].legend(loc="upper left")
+    fig.suptitle("Activation functions (solid) and their derivatives from backward() (dashed)")
+    return fig
+
+
+def plot_linear_collapse():
+    """A 1 -> 8 -> 8 -> 1 network on a line of inputs, without and with tanh between the layers."""
+    import matplotlib.pyplot as plt
+
+    small = linear_stack([1, 8, 8, 1], np.random.default_rng(7))
+    small = [(W_ * 2.0, b_ * 10) for W_, b_ in small]
+    line = np.linspace(-3, 3, 61)
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for between, label in ((None, "only linear layers"), (act.tanh, "tanh between the layers")):
+        out = [forward_values(small, [Value(float(t))], between)[0].data for t in line]
+        ax.plot(line, out, label=label, linewidth=2)
+    ax.set_xlabel("input x")
+    ax.set_ylabel("network output")
+    ax.set_title("Same weights, 1 -> 8 -> 8 -> 1: linear layers collapse to a line")
+    ax.legend()
+    return fig
+
+
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     xs = np.linspace(-4, 4, 41 if args.quick else 161)
 
     heading("Derivatives from backward() vs the slides' closed forms, on x in [-4, 4]")
@@ -142,36 +178,10 @@ def main() -> None:
     print(f"best single linear layer fitted to the linear stack:    rms residual {residual_lin:.1e}")
     print(f"best single linear layer fitted to the stack with tanh: rms residual {residual:.3f}")
 
-    plt = pyplot()
-    if plt is None:
+    if pyplot() is None:
         return
-    fig, axes = plt.subplots(3, 3, figsize=(7, 6.5))
-    for ax, (name, _, _) in zip(axes.flat, ACTIVATIONS):
-        ys, grads = curves[name]
-        ax.plot(xs, ys, label="f(x)", color="tab:blue", linewidth=2)
-        ax.plot(xs, grads, label="f'(x) from backward()", color="tab:orange", linestyle="--")
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.axvline(0, color="black", linewidth=0.6)
-        ax.set_title(name)
-        ax.set_ylim(-1.6, 4.2)
-    axes.flat[0].legend(loc="upper left")
-    fig.suptitle("Activation functions (solid) and their derivatives from backward() (dashed)")
-    save(fig, args.out, "activations.png")
-
-    # A 1 -> 8 -> 8 -> 1 network on a line of inputs: a straight line without activations.
-    small = linear_stack([1, 8, 8, 1], np.random.default_rng(7))
-    small = [(W_ * 2.0, b_ * 10) for W_, b_ in small]
-    line = np.linspace(-3, 3, 61)
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for between, label in ((None, "only linear layers"), (act.tanh, "tanh between the layers")):
-        out = [forward_values(small, [Value(float(t))], between)[0].data for t in line]
-        ax.plot(line, out, label=label, linewidth=2)
-    ax.set_xlabel("input x")
-    ax.set_ylabel("network output")
-    ax.set_title("Same weights, 1 -> 8 -> 8 -> 1: linear layers collapse to a line")
-    ax.legend()
-    save(fig, args.out, "linear_collapse.png")
-
+    save(plot_activations(xs, curves), args.out, "activations.png")
+    save(plot_linear_collapse(), args.out, "linear_collapse.png")
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ from autograd_gates.training import fit
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     X, y01 = moons(n_samples=100, noise=0.1, seed=1)
     y = signed(y01)  # hinge loss labels: -1 and +1
     hidden = [8, 8] if args.quick else [16, 16]

@@ -27,9 +27,18 @@ FIGURE_DPI = 100
 PAGE_WIDTH = 7.0
 
 
-def parse_args(description: str) -> argparse.Namespace:
-    """The command line every example shares: ``OUT_DIR [--quick]``; creates ``OUT_DIR``."""
-    parser = argparse.ArgumentParser(description=description)
+def summary(docstring: str) -> str:
+    """The first paragraph of an example's docstring, as one line: what ``--help`` says it does."""
+    first = docstring.strip().split("\n\n", 1)[0]
+    return " ".join(first.split())
+
+
+def parse_args(docstring: str) -> argparse.Namespace:
+    """The command line every example shares: ``OUT_DIR [--quick]``; creates ``OUT_DIR``.
+
+    ``--help`` shows the first paragraph of ``docstring`` (the example's module docstring).
+    """
+    parser = argparse.ArgumentParser(description=summary(docstring))
     parser.add_argument("out", type=Path, help="folder the figures are written to (created if missing)")
     parser.add_argument("--quick", action="store_true", help="small settings, for a smoke run")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ docs block fenced as ```` ```text title="examples/NN_name.py" ```` must appear i
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import struct
@@ -66,7 +67,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         ],
         ["activations.png", "linear_collapse.png"],
     ),
-    "03_backpropagation.py": (
+    "04_backpropagation.py": (
         [
             r"random search .* evaluations",
             r"random local search .* evaluations",
@@ -76,22 +77,17 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         ],
         ["backprop_strategies.png"],
     ),
-    "04_gradients_expert.py": (
+    "05_gradients_expert.py": (
         [
             r"x = \(\(a \* b \+ c\) \* d\) \*\* 2",
             r"dd = x1 \* dx2 +=.*= -64",
             r"dw0 = x0 \* df1 += \(-1\) \* 0\.196612 += -0\.196612",
             r"every gradient agrees with a central difference",
-        ],
-        [],  # circuit drawings, checked below by pattern
-    ),
-    "05_matrix_gradients.py": (
-        [
             r"max \|dW \(engine\) - dY\.T\.dot\(X\)\| = \d\.\de-1[5-9]",
             r"max \|dX \(engine\) - dY\.dot\(W\)\|   = \d\.\de-1[5-9]",
             r"the matrix rule holds",
         ],
-        ["matrix_gradients.png"],
+        ["matrix_gradients.png"],  # and the circuit drawings, checked below by pattern
     ),
     "06_moons_mlp.py": (
         [r"step +\d+ +loss \d\.\d+ +accuracy +\d+%"],
@@ -172,19 +168,36 @@ def _png_width(path: Path) -> int:
     return struct.unpack(">I", header[16:20])[0]
 
 
-@pytest.mark.parametrize("script", [s for s in _present() if s != "04_gradients_expert.py"])
+@pytest.mark.parametrize("script", _present())
 def test_examples_run_without_matplotlib(script: str, tmp_path: Path) -> None:
     """Without matplotlib an example still runs and prints, and says how to get the figures."""
     result = _run(script, tmp_path, block_matplotlib=True)
     assert result.returncode == 0, result.stderr
     assert "pip install 'autograd_gates[examples]'" in result.stdout
     assert EXPECTED[script][0] and re.search(EXPECTED[script][0][0], result.stdout), result.stdout
-    assert not list(tmp_path.glob("*.png"))
+    # circuit drawings need Graphviz, not matplotlib; plots need matplotlib
+    plots = {p.name for p in tmp_path.glob("*.png")} - {p.name for p in tmp_path.glob("circuit_*.png")}
+    assert not plots, f"{script} wrote plots without matplotlib: {sorted(plots)}"
+
+
+@pytest.mark.parametrize("script", _present())
+def test_help_says_what_the_example_does_in_full(script: str) -> None:
+    """``--help`` shows the docstring's whole first paragraph (it used to stop at its first line)."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / script), "--help"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    docstring = ast.get_docstring(ast.parse((EXAMPLES_DIR / script).read_text(encoding="utf-8")))
+    summary = " ".join(docstring.split("\n\n")[0].split())
+    assert summary.endswith("."), f"{script}: the docstring's first paragraph is not a whole sentence"
+    shown = " ".join(result.stdout.split())
+    assert summary in shown, f"{script} --help does not show {summary!r}:\n{result.stdout}"
+    assert "--quick" in shown and "folder the figures are written to" in shown
 
 
 def test_example_needs_an_output_folder() -> None:
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "05_matrix_gradients.py")],
+        [sys.executable, str(EXAMPLES_DIR / "05_gradients_expert.py")],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -197,7 +210,7 @@ def test_example_refuses_a_file_as_its_output_folder(tmp_path: Path) -> None:
     taken = tmp_path / "notes.txt"
     taken.write_text("keep me\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "05_matrix_gradients.py"), str(taken)],
+        [sys.executable, str(EXAMPLES_DIR / "05_gradients_expert.py"), str(taken)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -253,7 +266,7 @@ def test_docs_figures_exist_and_come_from_the_examples(runs) -> None:
     unused = sorted(committed - referenced)
     assert not unused, f"figures no page shows (delete them): {unused}"
     produced = {name for _, figures in EXPECTED.values() for name in figures}
-    drawn, drawings = runs("04_gradients_expert.py")  # the circuit drawings, if a renderer was found
+    drawn, drawings = runs("05_gradients_expert.py")  # the circuit drawings, if a renderer was found
     produced |= {p.name for p in drawings.glob("circuit_*.png")}
     if "no drawing" in drawn.stdout:  # no Graphviz renderer on this platform: cannot redraw them here
         produced |= {name for name in committed if name.startswith("circuit_")}

@@ -5,7 +5,7 @@ First on the slides' circuit ``f(x, y) = x * y`` at x = -2, y = 3: which small c
 inputs makes the output a little larger? Then on a sigmoid neuron learning AND, where each
 strategy gets the same budget of circuit evaluations and we see how low its loss gets.
 
-    python examples/03_backpropagation.py out/
+    python examples/04_backpropagation.py out/
 """
 
 from __future__ import annotations
@@ -28,32 +28,38 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
     return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
 
 
-def multiply_gate(rng: np.random.Generator, tries: int) -> None:
-    x0, y0 = -2.0, 3.0
+def multiply_gate_strategies(
+    rng: np.random.Generator, tries: int, x0: float = -2.0, y0: float = 3.0
+) -> list[dict]:
+    """Each strategy's best move of the inputs of ``f(x, y) = x * y``, to make ``f`` a little larger.
+
+    One dict per strategy: its name, its cost, the new ``f``, how far the inputs moved, the cosine
+    between the move and the true gradient ``(y, x)``, and the gradient it estimated (if any).
+    """
     start = f(x0, y0)
     true_direction = np.array([y0, x0])  # df/dx = y, df/dy = x
-    heading(f"f(x, y) = x * y at x = {x0:g}, y = {y0:g}: f = {start:g}. Raise f, moving the inputs a little")
-    print(f"{'strategy':22s} {'cost':>32s}   new f      moved by   direction vs gradient (cosine)")
+    rows = []
 
     # 1. Random search: random points anywhere in the box, keep the best. It ignores "a little".
     points = rng.uniform(-5, 5, (tries, 2))
     best = points[np.argmax([f(*p) for p in points])]
-    moved = np.linalg.norm(best - (x0, y0))
-    print(f"{'random search':22s} {tries:>20d} evaluations   {f(*best):<10.4f} {moved:<10.3f} "
-          f"{cosine(best - (x0, y0), true_direction):+.3f}  (jumps far away)")
+    move = best - (x0, y0)
+    rows.append({"name": "random search", "cost": f"{tries} evaluations", "new_f": f(*best),
+                 "moved": float(np.linalg.norm(move)), "cosine": cosine(move, true_direction)})
 
     # 2. Random local search: small random tweaks around the point, keep the best.
     tweaks = rng.uniform(-1, 1, (tries, 2)) * STEP
     outputs = [f(x0 + dx, y0 + dy) for dx, dy in tweaks]
     best_tweak = tweaks[int(np.argmax(outputs))]
-    print(f"{'random local search':22s} {tries:>20d} evaluations   {max(outputs):<10.4f} "
-          f"{np.linalg.norm(best_tweak):<10.4f} {cosine(best_tweak, true_direction):+.3f}")
+    rows.append({"name": "random local search", "cost": f"{tries} evaluations", "new_f": max(outputs),
+                 "moved": float(np.linalg.norm(best_tweak)), "cosine": cosine(best_tweak, true_direction)})
 
     # 3. Numerical gradient: nudge each input by h, 1 + 2 evaluations (forward differences).
     grad_numeric = np.array([(f(x0 + H, y0) - start) / H, (f(x0, y0 + H) - start) / H])
     step = STEP * grad_numeric / np.linalg.norm(grad_numeric)
-    print(f"{'numerical gradient':22s} {3:>20d} evaluations   {f(x0 + step[0], y0 + step[1]):<10.4f} "
-          f"{STEP:<10.4f} {cosine(grad_numeric, true_direction):+.3f}  (df/dx ~ {grad_numeric[0]:.6f})")
+    new_f = f(x0 + step[0], y0 + step[1])
+    rows.append({"name": "numerical gradient", "cost": "3 evaluations", "new_f": new_f,
+                 "moved": STEP, "cosine": cosine(grad_numeric, true_direction), "gradient": grad_numeric})
 
     # 4. Analytic gradient: one forward and one backward pass through the gates.
     x, y = Value(x0, "x"), Value(y0, "y")
@@ -62,8 +68,27 @@ def multiply_gate(rng: np.random.Generator, tries: int) -> None:
     grad = np.array([x.grad, y.grad])
     step = STEP * grad / np.linalg.norm(grad)
     new_f = f(x0 + step[0], y0 + step[1])
-    print(f"{'analytic gradient':22s} {'1 forward + 1 backward':>32s}   {new_f:<10.4f} {STEP:<10.4f} "
-          f"{cosine(grad, true_direction):+.3f}  (df/dx = {x.grad:g} = y, df/dy = {y.grad:g} = x)")
+    rows.append({"name": "analytic gradient", "cost": "1 forward + 1 backward", "new_f": new_f,
+                 "moved": STEP, "cosine": cosine(grad, true_direction), "gradient": grad})
+    return rows
+
+
+def multiply_gate(rng: np.random.Generator, tries: int) -> None:
+    x0, y0 = -2.0, 3.0
+    start = f(x0, y0)
+    heading(f"f(x, y) = x * y at x = {x0:g}, y = {y0:g}: f = {start:g}. Raise f, moving the inputs a little")
+    print(f"{'strategy':22s} {'cost':>32s}   new f      moved by   direction vs gradient (cosine)")
+    for row in multiply_gate_strategies(rng, tries, x0, y0):
+        moved = f"{row['moved']:<10.3f}" if row["name"] == "random search" else f"{row['moved']:<10.4f}"
+        line = f"{row['name']:22s} {row['cost']:>32s}   {row['new_f']:<10.4f} {moved} {row['cosine']:+.3f}"
+        if row["name"] == "random search":
+            line += "  (jumps far away)"
+        elif row["name"] == "numerical gradient":
+            line += f"  (df/dx ~ {row['gradient'][0]:.6f})"
+        elif row["name"] == "analytic gradient":
+            dx, dy = row["gradient"]
+            line += f"  (df/dx = {dx:g} = y, df/dy = {dy:g} = x)"
+        print(line)
     print("the gradient points straight uphill: no other move of the same length raises f more")
 
 
@@ -154,8 +179,27 @@ def best_possible(X: np.ndarray, t: np.ndarray) -> float:
     return neuron_loss(params, X, t)
 
 
+def plot_strategies(curves: dict, optimum: float, n_params: int):
+    """The loss each strategy reaches against the evaluations it spent (``curves``: ``train_neuron``'s)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, (counts, losses) in curves.items():
+        ax.plot(counts, losses, label=name, linewidth=2)
+    ax.set_xlabel("circuit evaluations spent (a backward pass counts as one)")
+    ax.set_ylabel("loss (cross-entropy; the searches keep their best)")
+    ax.set_yscale("log")
+    ticks = [0.3, 0.4, 0.6, 1, 2, 3]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="lowest possible loss")
+    ax.set_title(f"A sigmoid neuron with {n_params} parameters: four strategies, one budget")
+    ax.legend(loc="upper right")
+    return fig
+
+
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     rng = np.random.default_rng(0)
     multiply_gate(rng, tries=100)
 
@@ -175,23 +219,9 @@ def main() -> None:
     print(f"numerical gradient pays 2 evaluations per parameter per step ({2 * n_params + 1} here); backprop")
     print("pays about 2 for all of them, whatever their number: for a million weights, 2,000,001 against 2.")
 
-    plt = pyplot()
-    if plt is None:
+    if pyplot() is None:
         return
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, (counts, losses) in curves.items():
-        ax.plot(counts, losses, label=name, linewidth=2)
-    ax.set_xlabel("circuit evaluations spent (a backward pass counts as one)")
-    ax.set_ylabel("loss (cross-entropy; the searches keep their best)")
-    ax.set_yscale("log")
-    ticks = [0.3, 0.4, 0.6, 1, 2, 3]
-    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
-    ax.minorticks_off()
-    ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="lowest possible loss")
-    ax.set_title(f"A sigmoid neuron with {n_params} parameters: four strategies, one budget")
-    ax.legend(loc="upper right")
-    save(fig, args.out, "backprop_strategies.png")
-
+    save(plot_strategies(curves, optimum, n_params), args.out, "backprop_strategies.png")
 
 if __name__ == "__main__":
     main()

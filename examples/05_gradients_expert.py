@@ -1,10 +1,20 @@
-"""Every worked example of the slides' last chapter ("Se Tornando Expert em Gradientes").
+"""Every worked example of the slides' last chapter ("Se Tornando Expert em Gradientes") traced,
+checked and drawn, and the chapter's matrix rule proved with scalar gates.
 
 For each expression: the derivation trace in the slides' notation (``explain``), every gradient
 checked against a numerical estimate (``numerical_grad``), and the circuit drawing with values and
 gradients (``draw_dot``), written as ``circuit_<name>.png`` into the output folder.
 
-    python examples/04_gradients_expert.py out/
+Then the slides' matrix rule: for ``Y = X W^T`` and an upstream gradient ``dY`` of Y's shape::
+
+    dW = dY^T X        dX = dY W
+
+(the slide says ``dY = dY.dot(W)``; the left-hand side should be ``dX``). Every entry of ``Y`` is
+built from scalar ``Value`` gates, backprop runs from ``L = sum_ij Y_ij * dY_ij`` (whose gradient
+with respect to ``Y`` is exactly ``dY``), and the gradients that reach ``W`` and ``X`` are compared
+with numpy's matrix products (figure ``matrix_gradients.png``).
+
+    python examples/05_gradients_expert.py out/
 """
 
 from __future__ import annotations
@@ -12,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from _support import heading, parse_args, shrink_png
+import numpy as np
+from _support import heading, parse_args, pyplot, save, shrink_png
 
 from autograd_gates import Value, draw_dot, explain, maximum, numerical_grad, topological_order
 
@@ -91,8 +102,77 @@ def draw(root: Value, path: Path) -> str:
     return f"figure: {written}"
 
 
+def matmul_transposed(X: list[list[Value]], W: list[list[Value]]) -> list[list[Value]]:
+    """``Y = X W^T`` from scalar gates: ``Y[i][j] = sum_k X[i][k] * W[j][k]``."""
+    return [[sum((xk * wk for xk, wk in zip(row, wrow)), Value(0.0)) for wrow in W] for row in X]
+
+
+def matrix_rule(out: Path) -> None:
+    """Backprop a random upstream dY through Y = X W^T built from scalars; compare with numpy."""
+    rng = np.random.default_rng(0)
+    W_np = rng.standard_normal((5, 10))  # W = np.random.randn(5, 10)
+    X_np = rng.standard_normal((3, 10))  # X = np.random.randn(3, 10)
+    dY_np = rng.standard_normal((3, 5))  # dY = np.random.randn(*Y.shape)
+
+    W = [[Value(w, f"W{i}{k}") for k, w in enumerate(row)] for i, row in enumerate(W_np)]
+    X = [[Value(x, f"X{i}{k}") for k, x in enumerate(row)] for i, row in enumerate(X_np)]
+    Y = matmul_transposed(X, W)
+
+    # Backprop an arbitrary upstream gradient dY: L = sum Y * dY has dL/dY_ij = dY_ij.
+    L = sum((y * float(d) for yrow, drow in zip(Y, dY_np) for y, d in zip(yrow, drow)), Value(0.0))
+    L.backward()
+
+    Y_engine = np.array([[y.data for y in row] for row in Y])
+    dW_engine = np.array([[w.grad for w in row] for row in W])
+    dX_engine = np.array([[x.grad for x in row] for row in X])
+    dW_numpy = dY_np.T @ X_np
+    dX_numpy = dY_np @ W_np
+
+    heading("Y = X W^T from scalar Values, then backprop of a random upstream dY")
+    print(f"shapes: X {X_np.shape}, W {W_np.shape}, Y {Y_engine.shape}, dY {dY_np.shape}")
+    print(f"shapes of the gradients: dW {dW_engine.shape} (= W's), dX {dX_engine.shape} (= X's)")
+    y_err = np.max(np.abs(Y_engine - X_np @ W_np.T))
+    dw_err = np.max(np.abs(dW_engine - dW_numpy))
+    dx_err = np.max(np.abs(dX_engine - dX_numpy))
+    print(f"max |Y  (engine) - X.dot(W.T)| = {y_err:.1e}")
+    print(f"max |dW (engine) - dY.T.dot(X)| = {dw_err:.1e}")
+    print(f"max |dX (engine) - dY.dot(W)|   = {dx_err:.1e}")
+    agree = max(y_err, dw_err, dx_err) < 1e-12
+    print("the matrix rule holds: dW = dY^T X and dX = dY W" if agree else "MISMATCH: the matrix rule failed")
+    print("(the slide writes 'dY = dY.dot(W)'; the left-hand side is dX, the gradient of X)")
+
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, axes = plt.subplots(2, 3, figsize=(7, 4.2))
+    panels = [
+        ("dW from backward()", dW_engine),
+        ("dW = dY^T X (numpy)", dW_numpy),
+        ("|difference| dW", np.abs(dW_engine - dW_numpy)),
+        ("dX from backward()", dX_engine),
+        ("dX = dY W (numpy)", dX_numpy),
+        ("|difference| dX", np.abs(dX_engine - dX_numpy)),
+    ]
+    for ax, (title, matrix) in zip(axes.flat, panels):
+        is_diff = title.startswith("|")
+        limit = np.max(np.abs(matrix)) if not is_diff else None
+        image = ax.imshow(
+            matrix,
+            cmap="Greys" if is_diff else "RdBu_r",
+            vmin=0 if is_diff else -limit,
+            vmax=max(1e-15, float(matrix.max())) if is_diff else limit,
+        )
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle("Gradients of Y = X W^T: the scalar engine agrees with the matrix rule")
+    save(fig, out, "matrix_gradients.png")
+
+
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__)
     examples = EXAMPLES[:7] + EXAMPLES[-2:] if args.quick else EXAMPLES
     worst = 0.0
     for name, slides, inputs, expression in examples:
@@ -111,6 +191,7 @@ def main() -> None:
     print()
     verdict = "every gradient agrees with a central difference" if worst < 1e-6 else "MISMATCH"
     print(f"{verdict} (largest relative difference {worst:.1e})")
+    matrix_rule(args.out)
 
 
 if __name__ == "__main__":
