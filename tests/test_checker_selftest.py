@@ -14,7 +14,7 @@ import pytest
 from gate_helpers import apply_gate, gate_id
 
 from autograd_gates import GATES, GradcheckError, Value, gradcheck
-from autograd_gates.checks import checking
+from autograd_gates.checks import suspects
 from autograd_gates.checks.checking import find_suspect
 from autograd_gates.engine.formula import const
 from autograd_gates.engine.gates import Gate, gate_examples
@@ -158,14 +158,14 @@ def test_the_accumulation_scan_replays_only_nodes_whose_gradient_is_off(monkeypa
     # A replay costs a pass over the circuit; replaying every node made a 7,500-node report take
     # minutes. Nodes whose .grad is the chain rule through their checked rules are not replayed.
     replays = []
-    real = checking.estimate_derivative
+    real = suspects.estimate_derivative
 
     def counting(evaluate, x, base, *, what="x", **options):
         if what.startswith("node #"):
             replays.append(what)
         return real(evaluate, x, base, what=what, **options)
 
-    monkeypatch.setattr(checking, "estimate_derivative", counting)
+    monkeypatch.setattr(suspects, "estimate_derivative", counting)
 
     def detached(a, b):  # wrong outside the circuit: every node's gradient is right
         chain = a

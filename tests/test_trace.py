@@ -375,7 +375,8 @@ def circuits(draw: st.DrawFn) -> tuple[Value, list[Value]]:
             if draw(st.booleans()):
                 node = draw(st.sampled_from(_UNARY))(draw(st.sampled_from(pool)))
             else:
-                node = draw(st.sampled_from(_BINARY))(draw(st.sampled_from(pool)), draw(st.sampled_from(pool)))
+                u, v = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+                node = draw(st.sampled_from(_BINARY))(u, v)
         except GateError:  # exp of a square of a square... overflows: not a circuit to trace
             reject()
         pool.append(node)  # later nodes may reuse earlier ones: shared subexpressions

@@ -34,8 +34,9 @@ from ..engine.formula import RESERVED, Expr, ExpressionError, parse, parse_rule
 from ..engine.gates import ARRAY_FUNCTIONS, FLOAT_FUNCTIONS, GateSpec, install
 from ..engine.table import GATES, OPERAND_NAMES, Condition, Gate
 from ..engine.value import Value, apply_gate
-from .checking import Tolerance, _check_local_rule
 from .numerical import REL_STEP
+from .suspects import _check_local_rule
+from .verdict import Tolerance
 
 __all__ = ["register_gate", "unregister_gate", "UNARY_SAMPLES", "BINARY_SAMPLES"]
 
