@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .table import FAMILIES, GATES, Gate, find_function
@@ -44,6 +44,9 @@ __all__ = [
     "latex",
     "python_source",
     "evaluate",
+    "latex_name",
+    "latex_number",
+    "repr_number",
     "comparisons",
     "RESERVED",
     "CONSTANTS",
@@ -879,27 +882,6 @@ def python_source(expr: Expr, target: str = FLOAT, names: Mapping[str, str] | No
 def _function_name(op: str) -> str:
     """The name an op's function has in compiled source (never clashes with a variable)."""
     return f"op_{op}"
-
-
-def compile_function(
-    params: Sequence[str],
-    body: str,
-    namespace: dict[str, object],
-    name: str,
-) -> Callable[..., object]:
-    """``def name(params): return body``, run in ``namespace`` (which supplies the op functions)."""
-    source = f"def {name}({', '.join(params)}):\n    return {body}\n"
-    code = compile(source, f"<{name}>", "exec")
-    scope: dict[str, object] = {}
-    exec(code, namespace, scope)  # the source is generated from parsed trees, never from raw text
-    function = scope[name]
-    function.__source__ = source  # type: ignore[attr-defined]
-    return function  # type: ignore[return-value]
-
-
-def sequence_source(exprs: Sequence[Expr], target: str = FLOAT) -> str:
-    """A tuple of the compiled ``exprs``: ``(b, a)``."""
-    return "(" + "".join(python_source(e, target) + ", " for e in exprs) + ")"
 
 
 def evaluate(expr: Expr, values: Mapping[str, float]) -> float:
