@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.value import Value, topological_order
+from .escape import printable
 from .trace import format_number, gate_term, node_names, render_text
 
 __all__ = [
@@ -140,8 +141,16 @@ The DOT text needs no renderer: drawing.source, or drawing.save('circuit.gv').""
 # -- DOT text ------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _shown(text: str) -> str:
+    """User text as Graphviz shows it literally: control characters made visible (``\\x1b``),
+    and ``&`` written ``&amp;``, since Graphviz reads ``&lt;`` in a label as ``<``."""
+    return printable(text).replace("&", "&amp;")
+
+
+def _quote(*lines: str) -> str:
+    """A quoted DOT string of one or more lines, each shown literally."""
+    escaped = (_shown(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+    return '"' + "\\n".join(escaped) + '"'
 
 
 def _record_field(text: str) -> str:
@@ -150,14 +159,14 @@ def _record_field(text: str) -> str:
     Braces, bars and angle brackets are structure in a record label, so they get a
     backslash; so do backslashes (an escape there) and double quotes (the DOT string's end).
     """
-    return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in text)
+    return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in _shown(text))
 
 
-def _edge_rule(node: Value, index: int) -> str:
-    """``da = b * dx`` / ``= (-3) * 1 = -3``: the trace's term for this edge, in the gate's own names."""
+def _edge_rule(node: Value, index: int) -> tuple[str, str]:
+    """``da = b * dx`` and ``= (-3) * 1 = -3``: the trace's term for this edge, in the gate's own names."""
     term = gate_term(node, index, "dx", node.grad)
     numbers = f"{render_text(term.numbers)} = {format_number(term.value)}"
-    return f"d{term.operand} = {render_text(term.formula)}\n= {numbers}"
+    return f"d{term.operand} = {render_text(term.formula)}", f"= {numbers}"
 
 
 def dot_source(
@@ -208,7 +217,7 @@ def dot_source(
         for k, parent in enumerate(node.parents):
             attrs = [f'id="e{ids[parent]}_{i}_{k}"']
             if show_rules:
-                attrs.append(f"label={_quote(_edge_rule(node, k))}")
+                attrs.append(f"label={_quote(*_edge_rule(node, k))}")
             elif len(node.parents) > 1:
                 attrs.append(f"label={_quote(gate.operands[k])}")
             lines.append(f"  v{ids[parent]} -> g{i} [{', '.join(attrs)}];")

@@ -13,12 +13,12 @@ the picture is missing.
 from __future__ import annotations
 
 import html
-import json
 import os
 from pathlib import Path
 
 from ..engine.value import Value, topological_order
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
+from .escape import printable, script_json
 from .trace import BackwardStep, Derivation, explain, format_number, node_names
 
 __all__ = ["stepper_html", "write_stepper", "stepper_steps"]
@@ -61,7 +61,14 @@ def _steps(derivation: Derivation, order: list[Value]) -> list[dict[str, object]
         },
     ]
     steps += [_step(step, ids) for step in derivation.backward]
-    return steps
+    return [_printable_step(step) for step in steps]
+
+
+def _printable_step(step: dict[str, object]) -> dict[str, object]:
+    """The step's texts with control characters escaped (labels are user text)."""
+    shown = {k: printable(v) if isinstance(v, str) else v for k, v in step.items()}
+    shown["rules"] = [printable(rule) for rule in step["rules"]]
+    return shown
 
 
 def _step(step: BackwardStep, ids: dict[Value, int]) -> dict[str, object]:
@@ -113,15 +120,20 @@ def stepper_html(
         picture = f'<div id="picture" class="missing"><p>No picture: {html.escape(str(exc))}</p></div>'
     names = node_names(root, inline_sums=False)
     rows = "\n".join(
-        f'<tr id="row-v{i}"><td>{html.escape(names[n])}</td><td>{html.escape(format_number(n.data))}</td>'
+        f'<tr id="row-v{i}"><td>{_html(names[n])}</td><td>{html.escape(format_number(n.data))}</td>'
         f'<td class="grad">?</td></tr>'
         for i, n in enumerate(order)
         if n in names
     )
-    steps = json.dumps(_steps(derivation, order)).replace("</", "<\\/")  # no "</script>" inside the script
-    heading = html.escape(title or f"Backward pass of {names[root]}, step by step")
-    text = html.escape(derivation.text())
+    steps = script_json(_steps(derivation, order))  # no "</script>" nor "<!--" inside the script
+    heading = _html(title or f"Backward pass of {names[root]}, step by step")
+    text = _html(derivation.text())
     return _PAGE.format(heading=heading, picture=picture, rows=rows, derivation=text, steps=steps)
+
+
+def _html(text: str) -> str:
+    """User text as HTML text: markup escaped, control characters made visible."""
+    return html.escape(printable(text))
 
 
 def write_stepper(

@@ -35,6 +35,7 @@ from functools import cache
 
 from ..engine.gates import Gate
 from ..engine.value import Value, topological_order
+from .escape import latex_text, markdown_code, printable
 
 __all__ = [
     "explain",
@@ -171,10 +172,10 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda"
 
 
 def latex_name(name: str) -> str:
-    """``x1 -> x_{1}``, ``dx2 -> dx_{2}``, ``w_in -> w_{in}``, ``alpha -> \\alpha``."""
+    """``x1 -> x_{1}``, ``dx2 -> dx_{2}``, ``w_in -> w_{in}``, ``alpha -> \\alpha``; else ``\\text{...}``."""
     m = re.fullmatch(r"(d?)([A-Za-z]+)_?([0-9A-Za-z]*)", name)
-    if not m:
-        return r"\mathrm{" + re.sub(r"([_#$%&{}])", r"\\\1", name) + "}"
+    if not m:  # any other label is text: every LaTeX special character escaped
+        return latex_text(name)
     d, base, sub = m.groups()
     if base in _GREEK:
         base = "\\" + base
@@ -398,10 +399,11 @@ class Derivation:
         return [s.rule for s in self.forward] + [s.rule for s in self.backward]
 
     def text(self) -> str:
+        # Labels are shown with control characters escaped: a terminal must not obey them.
         out = ["forward:" if self.forward else "forward: (no gates)"]
-        out += _columns([(s.rule, s.numbers_text, format_number(s.value)) for s in self.forward])
-        out.append(f"backward ({self.seed_name} = {format_number(self.seed)}):")
-        rows = [(s.rule, s.numbers_text, format_number(s.value)) for s in self.backward]
+        out += _columns([(printable(s.rule), s.numbers_text, format_number(s.value)) for s in self.forward])
+        out.append(f"backward ({printable(self.seed_name)} = {format_number(self.seed)}):")
+        rows = [(printable(s.rule), s.numbers_text, format_number(s.value)) for s in self.backward]
         notes = [f"  <- {len(s.terms)} paths add up" if len(s.terms) > 1 else "" for s in self.backward]
         out += [line + note for line, note in zip(_columns(rows), notes)]
         return "\n".join(out)
@@ -411,10 +413,14 @@ class Derivation:
 
     def markdown(self) -> str:
         def table(steps: tuple[ForwardStep, ...] | tuple[BackwardStep, ...]) -> list[str]:
-            rows = [f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |" for s in steps]
+            rows = [
+                f"| {markdown_code(s.rule)} | {markdown_code(s.numbers_text)} | {format_number(s.value)} |"
+                for s in steps
+            ]  # code spans: a label shows as typed, never as HTML or Markdown
             return ["", "| step | numbers | value |", "|---|---|---:|", *rows]
 
-        backward = f"**Backward** (`{self.seed_name} = {format_number(self.seed)}`)"
+        seed = markdown_code(f"{self.seed_name} = {format_number(self.seed)}")
+        backward = f"**Backward** ({seed})"
         return "\n".join(["**Forward**", *table(self.forward), "", backward, *table(self.backward)])
 
     def _repr_markdown_(self) -> str:
