@@ -70,6 +70,9 @@ HOSTILE = [
 # Harmless labels of the same kind (not identifiers, so LaTeX writes them as \text{} too).
 HARMLESS = [f"n {i}" for i in range(len(HOSTILE))]
 
+FAN_SIZES = (20, 100, 1000, 5000)
+FORMATS = ("dot", "svg", "png", "html", "text", "markdown", "latex")
+
 
 
 def _limit_resources() -> None:  # pragma: no cover - runs in the child
@@ -402,3 +405,32 @@ def test_printable_escapes_what_a_terminal_obeys() -> None:
     assert printable("a\nb\tc\r") == "a\\nb\\tc\\r"
     assert printable("\u202eevil\ud800") == "\\u202eevil\\ud800"
     assert printable("λ₁ → 🙂 名前 a b") == "λ₁ → 🙂 名前 a b"
+
+
+# -- huge fan-outs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("n", FAN_SIZES)
+def test_a_large_fan_out_never_hangs(n: int, fmt: str) -> None:
+    """``a + a + ... + a``: each format finishes within the budget; a picture too hard to lay out
+    is refused before the renderer starts, with what to do instead."""
+    result = run_case({"kind": "fan", "n": n}, fmt)
+    drawable = n <= 20
+    if fmt in ("svg", "png") and not drawable:
+        assert result.get("error") == "DrawingTooLarge", result
+        message = result["message"]
+        assert "'a', which feeds" in message and f"{n - 1:,} gates" in message
+        assert ".source" in message and "max_" in message
+        return
+    assert "error" not in result, result
+    if fmt in ("svg", "png"):
+        assert base64.b64decode(result["base64"])[:4] in (b"<?xm", b"\x89PNG")
+    elif fmt == "html":
+        page = result["output"]
+        assert ("No picture" in page) != drawable and ("too large" in page) != drawable
+        check_page(page, build({"kind": "fan", "n": n}))
+    elif fmt == "dot":
+        assert len(re.findall(r"^  \w+ -> \w+ ", result["output"], re.M)) == 3 * (n - 1)
+    else:
+        assert "da" in result["output"]

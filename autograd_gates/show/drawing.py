@@ -15,7 +15,10 @@ Rendering needs a Graphviz program. It is looked up in this order:
 3. Graphviz's own ``dot`` on PATH.
 
 With none, ``RendererNotFound`` says what was looked for and how to fix it; ``.source``
-never needs a renderer. The program runs as a subprocess with a timeout, and raster
+never needs a renderer. Before the program runs, the circuit's size is checked against
+limits (``limits.py``: a few dozen terms of ``a + a + ... + a`` can keep Graphviz busy for
+minutes); past one, ``DrawingTooLarge`` says which and what to do instead. The program
+then runs as a subprocess with a timeout and a memory cap (``capped.py``), and raster
 output is capped at ``max_png_pixels`` on its longer side (an uncapped 2,000-node PNG
 took 12 GB).
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -31,7 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.value import Value, topological_order
+from .capped import exited_on_signal, run_capped
 from .escape import printable
+from .limits import (
+    MAX_EDGES,
+    MAX_MEMORY_MB,
+    MAX_NODES,
+    MAX_SKIPPED_RANKS,
+    DrawingSize,
+    drawing_size,
+    too_large,
+)
 from .trace import format_number, gate_term, node_names, render_text
 
 __all__ = [
@@ -41,6 +55,7 @@ __all__ = [
     "Renderer",
     "RendererNotFound",
     "RenderError",
+    "DrawingTooLarge",
     "ENV_VAR",
     "FORMATS",
     "dot_source",
@@ -229,10 +244,27 @@ def dot_source(
 # -- the drawing ------------------------------------------------------------------------------
 
 
+class DrawingTooLarge(RenderError):
+    """The circuit is past a drawing limit; nothing was run. ``reason`` names the limit."""
+
+    def __init__(self, reason: str, size: DrawingSize) -> None:
+        self.reason, self.size = reason, size
+        super().__init__(
+            f"the circuit is too large to draw: {reason}.\n"
+            "Instead: its DOT text needs no layout (drawing.source, or drawing.save('circuit.gv')); "
+            "explain(root) writes the derivation; label an intermediate Value and draw that part; "
+            "or lift the limit named above (e.g. draw_dot(root, max_skipped_ranks=None)) at your own risk: "
+            "the timeout and memory cap still apply."
+        )
+
+
 class Drawing:
     """A circuit's picture: ``.source`` (DOT), ``.pipe(format)`` bytes, ``.render(path)``.
 
     In Jupyter it shows itself as SVG; without a renderer it shows the reason as text.
+    ``size`` (from ``drawing_size``) is checked against the ``max_*`` limits before any
+    renderer runs; ``None`` for a limit lifts it. The renderer runs with ``timeout``
+    seconds and ``max_memory_mb`` of address space (see ``capped.py``).
     """
 
     def __init__(
@@ -242,45 +274,76 @@ class Drawing:
         renderer: str | os.PathLike[str] | None = None,
         timeout: float = 60.0,
         max_png_pixels: int = 6000,
+        size: DrawingSize | None = None,
+        max_nodes: int | None = MAX_NODES,
+        max_edges: int | None = MAX_EDGES,
+        max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+        max_memory_mb: int | None = MAX_MEMORY_MB,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if max_png_pixels < 16:
             raise ValueError(f"max_png_pixels must be at least 16, got {max_png_pixels!r}")
+        for name, limit in (
+            ("max_nodes", max_nodes),
+            ("max_edges", max_edges),
+            ("max_skipped_ranks", max_skipped_ranks),
+            ("max_memory_mb", max_memory_mb),
+        ):
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+                raise ValueError(f"{name} must be a positive int, or None for no limit; got {limit!r}")
         self.source = source
         self.renderer = renderer
         self.timeout = timeout
         self.max_png_pixels = max_png_pixels
+        self.size = size
+        self.max_nodes, self.max_edges, self.max_skipped_ranks = max_nodes, max_edges, max_skipped_ranks
+        self.max_memory_mb = max_memory_mb
 
     def __repr__(self) -> str:
-        return f"<Drawing: {self.source.count(' -> ')} edges; .source, .pipe('svg'), .render('circuit.svg')>"
+        edges = len(re.findall(r"^\s*\S+ -> \S+", self.source, re.M))  # (a tooltip may hold " -> ")
+        return f"<Drawing: {edges} edges; .source, .pipe('svg'), .render('circuit.svg')>"
+
+    def check_size(self) -> None:
+        """Raise ``DrawingTooLarge`` if the circuit is past a limit (``pipe`` calls this first)."""
+        if self.size is None:
+            return  # DOT text from elsewhere: only the timeout and the memory cap guard it
+        reason = too_large(self.size, self.max_nodes, self.max_edges, self.max_skipped_ranks)
+        if reason is not None:
+            raise DrawingTooLarge(reason, self.size)
 
     def pipe(self, format: str = "svg") -> bytes:
         """The rendered picture as bytes (``svg``, ``png``, ``jpeg``; ``pdf`` with system Graphviz)."""
         fmt = format.lower()
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        self.check_size()
         renderer = find_renderer(self.renderer)
         cmd = [str(renderer.path), "-Kdot", f"-T{fmt}"]
         if fmt in RASTER:
             inches = self.max_png_pixels / DPI
             cmd += [f"-Gdpi={DPI}", f"-Gsize={inches:.3f},{inches:.3f}"]  # shrinks, never enlarges
         try:
-            done = subprocess.run(
-                cmd, input=self.source.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
+            done = run_capped(
+                cmd, self.source.encode("utf-8"), timeout=self.timeout, memory_mb=self.max_memory_mb
             )
         except subprocess.TimeoutExpired:
+            instead = "try format='svg', " if fmt in RASTER else ""
             raise RenderError(
-                f"{renderer.path} did not finish within {self.timeout:g} s (timeout=); "
-                f"for a large circuit try format='svg' or a longer timeout"
+                f"{renderer.path} did not finish within {self.timeout:g} s (timeout=) rendering {fmt}; "
+                f"{instead}draw a smaller part of the circuit, use its DOT text (drawing.source), "
+                f"or allow a longer timeout"
             ) from None
         except OSError as exc:
             raise RenderError(f"could not run {renderer.path} (found by {renderer.found_by}): {exc}") from exc
         if done.returncode != 0 or not done.stdout:
-            stderr = done.stderr.decode("utf-8", "replace").strip()
+            stderr = printable(done.stderr.decode("utf-8", "replace").strip()[-2000:])
+            cap = ""
+            if self.max_memory_mb is not None and (exited_on_signal(done.returncode) or "memory" in stderr):
+                cap = f" (it may have run out of its {self.max_memory_mb:,} MB memory cap, max_memory_mb=)"
             raise RenderError(
                 f"{renderer.path} (found by {renderer.found_by}) failed with exit code {done.returncode} "
-                f"rendering {fmt}: {stderr or 'no message'}"
+                f"rendering {fmt}{cap}: {stderr or 'no message'}"
             )
         return done.stdout
 
@@ -328,6 +391,10 @@ def draw_dot(
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     max_png_pixels: int = 6000,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> Drawing:
     """Draw ``root``'s circuit: value boxes (name, data, grad) and one node per gate.
 
@@ -335,7 +402,21 @@ def draw_dot(
     ``explain(root, inline_sums=inline_sums)`` names them; ``renderer`` names a
     Graphviz program (else ``$AUTOGRAD_GATES_DOT``, graphviz-pure, ``dot``); ``timeout``
     (seconds) bounds a render; ``max_png_pixels`` caps the longer side of a PNG/JPEG.
+    A circuit past ``max_nodes`` (boxes and gates), ``max_edges`` or ``max_skipped_ranks``
+    (columns the layout's edges skip: see ``limits.py``) is not rendered (``DrawingTooLarge``
+    says why and what to do; ``.source`` still works); ``None`` lifts a limit. The renderer
+    gets ``max_memory_mb`` of address space where the platform allows.
     The gradients drawn are the nodes' current ``.grad``: call ``root.backward()`` first.
     """
     source = dot_source(root, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums)
-    return Drawing(source, renderer=renderer, timeout=timeout, max_png_pixels=max_png_pixels)
+    return Drawing(
+        source,
+        renderer=renderer,
+        timeout=timeout,
+        max_png_pixels=max_png_pixels,
+        size=drawing_size(root),
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )

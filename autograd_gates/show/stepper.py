@@ -19,6 +19,7 @@ from pathlib import Path
 from ..engine.value import Value, topological_order
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
 from .escape import printable, script_json
+from .limits import MAX_EDGES, MAX_MEMORY_MB, MAX_NODES, MAX_SKIPPED_RANKS, drawing_size
 from .trace import BackwardStep, Derivation, explain, format_number, node_names
 
 __all__ = ["stepper_html", "write_stepper", "stepper_steps"]
@@ -105,13 +106,26 @@ def stepper_html(
     title: str | None = None,
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> str:
     """The page as a string (see ``write_stepper``)."""
     if not isinstance(root, Value):
         raise TypeError(f"stepper_html() needs a Value, got {type(root).__name__} {root!r}")
     derivation = explain(root, inline_sums=False)
     order = topological_order(root)
-    drawing = Drawing(dot_source(root, inline_sums=False), renderer=renderer, timeout=timeout)
+    drawing = Drawing(
+        dot_source(root, inline_sums=False),
+        renderer=renderer,
+        timeout=timeout,
+        size=drawing_size(root),
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )
     try:
         svg = drawing.svg()
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inline SVG needs neither
@@ -143,9 +157,26 @@ def write_stepper(
     title: str | None = None,
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> Path:
-    """Write the step-by-step page for ``root`` to ``path`` (UTF-8) and return the path."""
-    page = stepper_html(root, title=title, renderer=renderer, timeout=timeout)
+    """Write the step-by-step page for ``root`` to ``path`` (UTF-8) and return the path.
+
+    The ``max_*`` limits are ``draw_dot``'s; a circuit past one gets a page without the
+    picture, saying why.
+    """
+    page = stepper_html(
+        root,
+        title=title,
+        renderer=renderer,
+        timeout=timeout,
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
