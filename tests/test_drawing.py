@@ -357,6 +357,66 @@ def test_ipython_displays_the_svg() -> None:
     assert "grad &#45;96" in data["image/svg+xml"]  # Graphviz writes "-" as an entity
 
 
+# -- failed writes lose nothing -----------------------------------------------------------------
+
+_WRITE_UNDER_LIMIT = """
+import resource, signal, sys
+from autograd_gates import Value, draw_dot
+from autograd_gates.stepper import write_stepper
+a, b, c, d = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "d")
+x = ((a * b + c) * d) ** 2
+x.backward()
+drawing = draw_dot(x)
+svg = drawing.pipe("svg")  # rendered before the limit: the write is what is tested
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+failed = []
+for name, write in [
+    ("part.svg", lambda p: drawing.render(p)),
+    ("part.png", lambda p: drawing.render(p)),
+    ("part.gv", lambda p: drawing.save(p)),
+    ("part.html", lambda p: write_stepper(x, p)),
+    ("new.svg", lambda p: drawing.render(p)),
+]:
+    try:
+        write(name)
+    except OSError as exc:
+        failed.append(name)
+print(" ".join(failed))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) -> None:
+    """Past a file-size limit, every write fails, the old files are intact and no temporary is left."""
+    old = {name: f"old {name}\n".encode() for name in ("part.svg", "part.png", "part.gv", "part.html")}
+    for name, content in old.items():
+        (tmp_path / name).write_bytes(content)
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, PYTHONDONTWRITEBYTECODE="1")
+    env.pop(ENV_VAR, None)
+    command = [sys.executable, "-c", _WRITE_UNDER_LIMIT]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["part.svg", "part.png", "part.gv", "part.html", "new.svg"]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old  # nothing new, nothing cut
+
+
+def test_writes_replace_the_file_whole(tmp_path: Path) -> None:
+    x, _ = slides_circuit()
+    target = tmp_path / "c.svg"
+    target.write_text("old")
+    target.chmod(0o640)
+    draw_dot(x).render(target)
+    assert target.read_bytes().lstrip().startswith(b"<?xml") and (target.stat().st_mode & 0o777) == 0o640
+    link = tmp_path / "link.html"
+    link.symlink_to(tmp_path / "real.html")
+    write_stepper(x, link)  # written through the link, which stays a link
+    assert link.is_symlink() and (tmp_path / "real.html").read_text().startswith("<!DOCTYPE html>")
+    with pytest.raises(IsADirectoryError):
+        draw_dot(x).render(tmp_path)  # a folder is refused, not replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg", "link.html", "real.html"]
+
+
 # -- limits: decided before the renderer runs ----------------------------------------------------
 
 

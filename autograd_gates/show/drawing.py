@@ -37,6 +37,7 @@ from pathlib import Path
 from ..engine.value import Value, topological_order
 from .capped import exited_on_signal, run_capped
 from .escape import printable
+from .files import write_file
 from .limits import (
     MAX_EDGES,
     MAX_MEMORY_MB,
@@ -353,21 +354,18 @@ class Drawing:
     def render(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the picture to ``path``; the format comes from the suffix unless given.
 
-        ``.gv``/``.dot`` write the DOT text (no renderer needed). Returns the path.
+        ``.gv``/``.dot`` write the DOT text (no renderer needed). Returns the path. A failed
+        render or write leaves an existing file as it was.
         """
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".") or "svg").lower()
         if fmt in ("gv", "dot"):
             return self.save(path)
-        data = self.pipe(fmt)  # render first: a failure leaves no half-written file
-        path.write_bytes(data)
-        return path
+        return write_file(path, self.pipe(fmt))  # whole or not at all: see files.py
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the DOT text to ``path``."""
-        path = Path(path)
-        path.write_text(self.source, encoding="utf-8")
-        return path
+        return write_file(path, self.source)
 
     def to_graphviz(self):  # -> graphviz.Source
         """The same DOT as a ``graphviz.Source``, for users of the graphviz package and system Graphviz."""

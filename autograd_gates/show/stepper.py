@@ -19,6 +19,7 @@ from pathlib import Path
 from ..engine.value import Value, topological_order
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
 from .escape import printable, script_json
+from .files import write_file
 from .limits import MAX_EDGES, MAX_MEMORY_MB, MAX_NODES, MAX_SKIPPED_RANKS, drawing_size
 from .trace import BackwardStep, Derivation, explain, format_number, node_names
 
@@ -177,9 +178,7 @@ def write_stepper(
         max_skipped_ranks=max_skipped_ranks,
         max_memory_mb=max_memory_mb,
     )
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_file(path, page)  # whole or not at all: a failed write keeps the old file
 
 
 _PAGE = """<!DOCTYPE html>
