@@ -363,3 +363,47 @@ def test_a_circuit_too_large_to_draw_is_refused_quickly(tmp_path: Path) -> None:
     assert "No picture: the circuit is too large to draw" in page and "const STEPS" in page
     assert "wrote c.html (without the picture" in done.stderr
     assert len(re.findall(r"^  \w+ -> \w+ ", (tmp_path / "c.gv").read_text(), re.M)) == 3 * 99
+
+
+def test_gradcheck_replays_the_built_circuit_instead_of_rebuilding_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--gradcheck evaluates f about 4 times per input; each call went through the parser again
+    (its tree walk, its variables), several times the cost of applying the gates (measured: 200
+    inputs 8 s). Now the expression is built once and each call replays the circuit's gates."""
+    from autograd_gates.parser import Expression
+
+    builds = []
+    real_build = Expression.build
+    counted = lambda self, values: builds.append(1) or real_build(self, values)  # noqa: E731
+    monkeypatch.setattr(Expression, "build", counted)
+    n = 30
+    expression = "+".join(f"a{i}" for i in range(n))
+    status = cli.main([expression, *(f"a{i}={i / 10}" for i in range(n)), "--gradcheck", "--no-derivation"])
+    assert status == 0 and "gradcheck: pass" in capsys.readouterr().out
+    assert len(builds) == 1  # was 1 + about 4 per input
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "((a*b + c)*d)**2",
+        "sigmoid(w*x + 2) - 1/(a - 3) + a**b",
+        "leaky_relu(a, 0.1) * max(a, b) + exp(-a) + 2**a + abs(b) + elu(c, 1.0) + tanh(-a*b)",
+        "a",
+    ],
+)
+def test_the_replayed_circuit_is_the_parsed_expression(text: str) -> None:
+    parsed = cli.parse(text)
+    names = list(parsed.variables)
+    base = {n: 0.3 + 0.2 * i for i, n in enumerate(names)}
+    leaves = {n: cli.Value(v, n) for n, v in base.items()}
+    f = cli._ExpressionFunction(parsed, parsed.build(leaves), leaves)
+    for shift in (0.0, 0.125, 0.5):
+        values = [cli.Value(v + shift, n) for n, v in base.items()]
+        expected = parsed.build(dict(zip(names, [cli.Value(v.data, n) for v, n in zip(values, names)])))
+        got = f(*values)
+        assert got.data == expected.data
+        assert [node.gate.name if node.gate else None for node in cli.topological_order(got)] == [
+            node.gate.name if node.gate else None for node in cli.topological_order(expected)
+        ]
