@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -206,3 +208,200 @@ def test_console_script_points_at_the_same_main() -> None:
     from autograd_gates import __main__
 
     assert __main__.main is cli.main
+
+
+# -- outputs: files written whole, "-" for standard output ------------------------------------------
+
+
+def run_bytes_in(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("AUTOGRAD_GATES_DOT", None)
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_gates", *args], capture_output=True, timeout=120, env=env, cwd=cwd
+    )
+
+
+def test_dash_writes_any_output_to_standard_output_alone(tmp_path: Path) -> None:
+    """'-' is standard output for every output; the report then goes to stderr, so stdout is the file."""
+    expression = ["a*b + c", "a=2", "b=-3", "c=10"]
+    run_bytes = functools.partial(run_bytes_in, cwd=tmp_path)
+    svg = run_bytes(*expression, "--svg", "-")
+    assert svg.returncode == 0, svg.stderr
+    assert ET.fromstring(svg.stdout).tag.endswith("svg") and b"x = a*b + c" in svg.stderr
+    png = run_bytes(*expression, "--png", "-")  # stdout is a pipe here, so binary is fine
+    assert png.returncode == 0 and png.stdout[:8] == b"\x89PNG\r\n\x1a\n"
+    page = run_bytes(*expression, "--html", "-")
+    assert page.returncode == 0 and page.stdout.startswith(b"<!DOCTYPE html>")
+    dot = run_bytes(*expression, "--dot", "-")
+    assert dot.returncode == 0 and dot.stdout.startswith(b"digraph circuit {")
+    latex = run_bytes(*expression, "--latex", "-")
+    assert latex.returncode == 0 and latex.stdout.startswith(b"\\begin{align*}")
+    assert latex.stdout.rstrip().endswith(b"\\end{align*}") and b"gradients:" in latex.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--svg", ""], "--svg needs a file name, or - for standard output"),
+        (["--latex", ""], "--latex needs a file name"),
+        (["--svg", "-", "--latex", "-"], "only one output can go to standard output"),
+    ],
+)
+def test_output_paths_are_checked_before_any_work(args: list[str], fragment: str, tmp_path: Path) -> None:
+    done = run("a*b", "a=1", "b=2", *args, cwd=tmp_path)
+    assert done.returncode == 2 and fragment in done.stderr and done.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+def test_binary_output_is_not_sent_to_a_terminal() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        done = subprocess.run(
+            [sys.executable, "-m", "autograd_gates", "a*b", "a=1", "b=2", "--png", "-"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2 and "--png -: a PNG is binary" in done.stderr
+
+
+_WRITE_UNDER_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+from autograd_gates.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+def test_a_failed_write_keeps_the_old_files(tmp_path: Path) -> None:
+    names = ("part.svg", "part.png", "part.html", "part.tex", "part.gv")
+    for name in names:
+        (tmp_path / name).write_text(f"old {name}\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("AUTOGRAD_GATES_DOT", None)
+    outputs = ["--svg", "part.svg", "--png", "part.png", "--html", "part.html", "--latex", "part.tex"]
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_UNDER_LIMIT, "a=2", *outputs, "--dot", "part.gv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 3, done.stderr
+    for name in names:
+        assert f"could not write {name}" in done.stderr
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {n: f"old {n}\n" for n in names}
+
+
+# -- messages, expressions starting with "-", large circuits -----------------------------------------
+
+
+def test_control_characters_in_arguments_are_escaped_in_messages(tmp_path: Path) -> None:
+    cases = [
+        (["a+b", "a=1", "b=\x1b[31m1"], "b=\\x1b[31m1"),
+        (["a+b", "a=1", "b=2", "--svg", "missing/\x1b]0;x\x07.svg"], "missing/\\x1b]0;x\\x07.svg"),
+        (["a+b", "a=1", "b=2", "--nope\x1b[2J"], "--nope\\x1b[2J"),
+        (["a+b", "a=1", "b=2", "c\x1b=3"], "c\\x1b=3"),
+    ]
+    for args, shown in cases:
+        done = run(*args, cwd=tmp_path)
+        assert done.returncode in (2, 3), (args, done.stderr)
+        assert "\x1b" not in done.stderr and "\x07" not in done.stderr and shown in done.stderr, done.stderr
+        assert "\x1b" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [
+        (["--a", "a=1"], "1"),
+        (["-h*a", "h=2", "a=3"], "-6"),
+        (["-r*a", "r=2", "a=3"], "-6"),
+        (["-exp(a)", "a=0"], "-1"),
+        (["-a", "a=2"], "-2"),
+        (["--no-derivation", "-a*b", "a=1", "b=2"], "-2"),
+        (["-a*b", "a=1", "b=2", "--no-derivation"], "-2"),
+        (["--svg", "c.svg", "--", "-a*b", "a=1", "b=2"], "-2"),
+    ],
+)
+def test_an_expression_may_start_with_minus(args: list[str], value: str, tmp_path: Path) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 0, (args, done.stderr)
+    assert f"\nx = {value}\n" in done.stdout
+
+
+def test_options_after_an_expression_starting_with_minus_still_work(tmp_path: Path) -> None:
+    done = run("-a*b", "a=1", "b=2", "--svg", "c.svg", "--no-derivation", cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "c.svg").exists() and "derivation" not in done.stdout
+    typo = run("a*b", "a=1", "b=2", "--svgg", "c.svg", cwd=tmp_path)
+    assert typo.returncode == 2 and "unrecognized arguments: --svgg" in typo.stderr
+    assert "did you mean --svg?" in typo.stderr
+
+
+def test_a_circuit_too_large_to_draw_is_refused_quickly(tmp_path: Path) -> None:
+    """a + a + ... + a (100 terms) kept the renderer busy past its 60 s timeout: now refused at once."""
+    fan = "+".join(["a"] * 100)
+    done = run(fan, "a=1", "--svg", "c.svg", "--html", "c.html", "--dot", "c.gv", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert "could not write c.svg: the circuit is too large to draw" in done.stderr
+    assert "'a', which feeds 99 gates" in done.stderr and "--dot PATH" in done.stderr
+    assert not (tmp_path / "c.svg").exists()
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "No picture: the circuit is too large to draw" in page and "const STEPS" in page
+    assert "wrote c.html (without the picture" in done.stderr
+    assert len(re.findall(r"^  \w+ -> \w+ ", (tmp_path / "c.gv").read_text(), re.M)) == 3 * 99
+
+
+def test_gradcheck_replays_the_built_circuit_instead_of_rebuilding_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--gradcheck evaluates f about 4 times per input; each call went through the parser again
+    (its tree walk, its variables), several times the cost of applying the gates (measured: 200
+    inputs 8 s). Now the expression is built once and each call replays the circuit's gates."""
+    builds = []
+    real_build = cli.build
+    counted = lambda *args, **kwargs: builds.append(1) or real_build(*args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(cli, "build", counted)
+    n = 30
+    expression = "+".join(f"a{i}" for i in range(n))
+    status = cli.main([expression, *(f"a{i}={i / 10}" for i in range(n)), "--gradcheck", "--no-derivation"])
+    assert status == 0 and "gradcheck: pass" in capsys.readouterr().out
+    assert len(builds) == 1  # was 1 + about 4 per input
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "((a*b + c)*d)**2",
+        "sigmoid(w*x + 2) - 1/(a - 3) + a**b",
+        "leaky_relu(a, 0.1) * max(a, b) + exp(-a) + 2**a + abs(b) + elu(c, 1.0) + tanh(-a*b)",
+        "a",
+    ],
+)
+def test_the_replayed_circuit_is_the_parsed_expression(text: str) -> None:
+    parsed = cli.parse(text)
+    names = list(parsed.variables)
+    base = {n: 0.3 + 0.2 * i for i, n in enumerate(names)}
+    leaves = {n: cli.Value(v, n) for n, v in base.items()}
+    f = cli._ExpressionFunction(parsed, cli.build(parsed, leaves), leaves)
+    for shift in (0.0, 0.125, 0.5):
+        values = [cli.Value(v + shift, n) for n, v in base.items()]
+        expected = cli.build(parsed, dict(zip(names, [cli.Value(v.data, n) for v, n in zip(values, names)])))
+        got = f(*values)
+        assert got.data == expected.data
+        assert [node.gate.name if node.gate else None for node in cli.topological_order(got)] == [
+            node.gate.name if node.gate else None for node in cli.topological_order(expected)
+        ]

@@ -18,7 +18,15 @@ import pytest
 import autograd_gates
 from autograd_gates import Value, draw_dot, maximum
 from autograd_gates.show import drawing as drawing_module
-from autograd_gates.show.drawing import ENV_VAR, Drawing, RendererNotFound, RenderError, find_renderer
+from autograd_gates.show.drawing import (
+    ENV_VAR,
+    Drawing,
+    DrawingTooLarge,
+    RendererNotFound,
+    RenderError,
+    find_renderer,
+)
+from autograd_gates.show.limits import drawing_size
 from autograd_gates.show.trace import explain
 from autograd_gates.stepper import stepper_html, stepper_steps, write_stepper
 
@@ -115,6 +123,11 @@ def test_bad_arguments() -> None:
         draw_dot(Value(1.0)).pipe("gif")
     with pytest.raises(ValueError, match="timeout"):
         Drawing("digraph {}", timeout=0)
+    for bad in (0, -1, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="max_nodes must be a positive int, or None"):
+            draw_dot(Value(1.0), max_nodes=bad)
+        with pytest.raises(ValueError, match="max_memory_mb must be a positive int"):
+            Drawing("digraph {}", max_memory_mb=bad)
 
 
 # -- real rendering --------------------------------------------------------------------------------
@@ -244,8 +257,12 @@ def test_failing_and_hanging_renderers(tmp_path: Path) -> None:
     x, _ = slides_circuit()
     with pytest.raises(RenderError, match="exit code 3.*something broke"):
         draw_dot(x, renderer=failing).pipe("svg")
-    with pytest.raises(RenderError, match="did not finish within 0.5 s"):
+    with pytest.raises(RenderError, match="did not finish within 0.5 s") as svg:
         draw_dot(x, renderer=hanging, timeout=0.5).pipe("svg")
+    assert "format='svg'" not in str(svg.value) and "drawing.source" in str(svg.value)
+    with pytest.raises(RenderError, match="did not finish within 0.5 s") as png:
+        draw_dot(x, renderer=hanging, timeout=0.5).pipe("png")
+    assert "try format='svg'" in str(png.value)
 
 
 def test_pdf_needs_system_graphviz() -> None:
@@ -338,3 +355,137 @@ def test_ipython_displays_the_svg() -> None:
     shell = interactiveshell.InteractiveShell.instance()
     data, _ = shell.display_formatter.format(draw_dot(slides_circuit()[0]))
     assert "grad &#45;96" in data["image/svg+xml"]  # Graphviz writes "-" as an entity
+
+
+# -- failed writes lose nothing -----------------------------------------------------------------
+
+_WRITE_UNDER_LIMIT = """
+import resource, signal, sys
+from autograd_gates import Value, draw_dot
+from autograd_gates.stepper import write_stepper
+a, b, c, d = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "d")
+x = ((a * b + c) * d) ** 2
+x.backward()
+drawing = draw_dot(x)
+svg = drawing.pipe("svg")  # rendered before the limit: the write is what is tested
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+failed = []
+for name, write in [
+    ("part.svg", lambda p: drawing.render(p)),
+    ("part.png", lambda p: drawing.render(p)),
+    ("part.gv", lambda p: drawing.save(p)),
+    ("part.html", lambda p: write_stepper(x, p)),
+    ("new.svg", lambda p: drawing.render(p)),
+]:
+    try:
+        write(name)
+    except OSError as exc:
+        failed.append(name)
+print(" ".join(failed))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) -> None:
+    """Past a file-size limit, every write fails, the old files are intact and no temporary is left."""
+    old = {name: f"old {name}\n".encode() for name in ("part.svg", "part.png", "part.gv", "part.html")}
+    for name, content in old.items():
+        (tmp_path / name).write_bytes(content)
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, PYTHONDONTWRITEBYTECODE="1")
+    env.pop(ENV_VAR, None)
+    command = [sys.executable, "-c", _WRITE_UNDER_LIMIT]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["part.svg", "part.png", "part.gv", "part.html", "new.svg"]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old  # nothing new, nothing cut
+
+
+def test_writes_replace_the_file_whole(tmp_path: Path) -> None:
+    x, _ = slides_circuit()
+    target = tmp_path / "c.svg"
+    target.write_text("old")
+    target.chmod(0o640)
+    draw_dot(x).render(target)
+    assert target.read_bytes().lstrip().startswith(b"<?xml") and (target.stat().st_mode & 0o777) == 0o640
+    link = tmp_path / "link.html"
+    link.symlink_to(tmp_path / "real.html")
+    write_stepper(x, link)  # written through the link, which stays a link
+    assert link.is_symlink() and (tmp_path / "real.html").read_text().startswith("<!DOCTYPE html>")
+    with pytest.raises(IsADirectoryError):
+        draw_dot(x).render(tmp_path)  # a folder is refused, not replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg", "link.html", "real.html"]
+
+
+# -- limits: decided before the renderer runs ----------------------------------------------------
+
+
+def fan(n: int) -> Value:
+    """``a + a + ... + a``, n terms: ``a`` feeds a gate at every level."""
+    a = Value(1.0, "a")
+    x = a
+    for _ in range(n - 1):
+        x = x + a
+    x.backward()
+    return x
+
+
+def test_drawing_size_counts_what_the_layout_costs() -> None:
+    x, _ = slides_circuit()
+    size = drawing_size(x)
+    assert (size.nodes, size.edges, size.skipped_ranks) == (12, 11, 0)  # 8 boxes, 4 gates
+    assert "11 edges" in repr(draw_dot(x))
+    for n in (3, 20, 100):
+        size = drawing_size(fan(n))
+        # a's edge to the k-th gate (k >= 2) skips 2k - 2 columns: (n - 1)(n - 2) in all
+        assert size.skipped_ranks == size.busiest_skipped_ranks == (n - 1) * (n - 2)
+        assert size.busiest.label == "a" and size.busiest_uses == n - 1
+    # An input used once sits next to its gate, wherever that is: no skipped column.
+    xs = [Value(float(i), f"a{i}") for i in range(50)]
+    total = xs[0]
+    for v in xs[1:]:
+        total = total + v
+    assert drawing_size(total).skipped_ranks == 0
+
+
+def test_a_circuit_past_a_limit_is_refused_before_the_renderer_runs(tmp_path: Path) -> None:
+    """a + a + ... + a with 100 terms kept the renderer busy past its 60 s timeout; 1,000 took 7 GB."""
+    never = tmp_path / "never-run"
+    never.write_text("#!/bin/sh\ntouch ran\nexit 1\n")
+    never.chmod(0o755)
+    drawing = draw_dot(fan(100), renderer=never)
+    with pytest.raises(DrawingTooLarge) as refused:
+        drawing.pipe("svg")
+    message = str(refused.value)
+    assert "skip 9,702 columns" in message and "max_skipped_ranks=1,000" in message
+    assert "'a', which feeds 99 gates at different depths" in message
+    assert "drawing.source" in message and "max_skipped_ranks=None" in message
+    assert isinstance(refused.value, RenderError)  # callers that catch RenderError catch this too
+    with pytest.raises(DrawingTooLarge):
+        drawing.render(tmp_path / "c.svg")
+    assert not (tmp_path / "c.svg").exists() and not (tmp_path / "ran").exists()
+    assert drawing.source.startswith("digraph") and "DrawingTooLarge" in repr(drawing._repr_mimebundle_())
+    x, _ = slides_circuit()
+    with pytest.raises(DrawingTooLarge, match=r"12 boxes and gates \(limit: max_nodes=5\)"):
+        draw_dot(x, max_nodes=5).pipe("svg")
+    with pytest.raises(DrawingTooLarge, match=r"11 edges \(limit: max_edges=10\)"):
+        draw_dot(x, max_edges=10).pipe("svg")
+    page = stepper_html(fan(100), renderer=never)
+    assert "No picture: the circuit is too large to draw" in page and "const STEPS" in page
+
+
+def test_limits_can_be_lifted_or_raised() -> None:
+    draw_dot(fan(100), max_skipped_ranks=None).check_size()  # lifted: only the timeout and memory cap
+    draw_dot(fan(100), max_skipped_ranks=10_000).check_size()
+    assert b"<svg" in draw_dot(fan(12), max_skipped_ranks=200).pipe("svg")
+    with pytest.raises(DrawingTooLarge):
+        draw_dot(fan(12), max_skipped_ranks=100).pipe("svg")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only")
+def test_the_renderer_runs_under_a_memory_cap() -> None:
+    x, _ = slides_circuit()
+    with pytest.raises(RenderError, match="memory cap") as capped:
+        draw_dot(x, max_memory_mb=1).pipe("svg")
+    assert "max_memory_mb=" in str(capped.value)
+    assert b"<svg" in draw_dot(x, max_memory_mb=256).pipe("svg")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ __all__ = [
     "evaluate",
     "latex_name",
     "latex_number",
+    "latex_text",
+    "printable",
     "repr_number",
     "comparisons",
     "RESERVED",
@@ -796,13 +799,56 @@ def format_formula(
 
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi"}
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Format characters that reorder or hide text (the "Trojan Source" set), plus line separators.
+_INVISIBLE = set("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with control, bidi-override and surrogate characters written as ``\\x1b``-style
+    escapes (labels are user text: a terminal must not obey them); every other character is kept."""
+    if text.isprintable():  # the common case, and fast
+        return text
+    return "".join(_escaped(ch) if _hidden(ch) else ch for ch in text)
+
+
+def _hidden(ch: str) -> bool:
+    return ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def _escaped(ch: str) -> str:
+    if ch in _NAMED_CONTROLS:
+        return _NAMED_CONTROLS[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def latex_text(text: str) -> str:
+    """``text`` as ``\\text{...}`` (amsmath), every LaTeX special character escaped."""
+    return r"\text{" + "".join(_LATEX_SPECIAL.get(ch, ch) for ch in printable(text)) + "}"
 
 
 def latex_name(name: str) -> str:
-    """``x1 -> x_{1}``, ``dx2 -> dx_{2}``, ``w_in -> w_{in}``, ``alpha -> \\alpha``."""
+    """``x1 -> x_{1}``, ``dx2 -> dx_{2}``, ``w_in -> w_{in}``, ``alpha -> \\alpha``; any other
+    label is text, every LaTeX special character escaped (``\\text{...}``)."""
     m = re.fullmatch(r"(d?)([A-Za-z]+)_?([0-9A-Za-z]*)", name)
     if not m:
-        return r"\mathrm{" + re.sub(r"([_#$%&{}])", r"\\\1", name) + "}"
+        return latex_text(name)
     d, base, sub = m.groups()
     if base in _GREEK:
         base = "\\" + base

@@ -15,7 +15,10 @@ Rendering needs a Graphviz program. It is looked up in this order:
 3. Graphviz's own ``dot`` on PATH.
 
 With none, ``RendererNotFound`` says what was looked for and how to fix it; ``.source``
-never needs a renderer. The program runs as a subprocess with a timeout, and raster
+never needs a renderer. Before the program runs, the circuit's size is checked against
+limits (``limits.py``: a few dozen terms of ``a + a + ... + a`` can keep Graphviz busy for
+minutes); past one, ``DrawingTooLarge`` says which and what to do instead. The program
+then runs as a subprocess with a timeout and a memory cap (``capped.py``), and raster
 output is capped at ``max_png_pixels`` on its longer side (an uncapped 2,000-node PNG
 took 12 GB).
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -32,6 +36,18 @@ from pathlib import Path
 
 from ..engine.circuit import expand as expand_composites
 from ..engine.value import Value, topological_order
+from .capped import exited_on_signal, run_capped
+from .escape import printable
+from .files import write_file
+from .limits import (
+    MAX_EDGES,
+    MAX_MEMORY_MB,
+    MAX_NODES,
+    MAX_SKIPPED_RANKS,
+    DrawingSize,
+    drawing_size,
+    too_large,
+)
 from .trace import Term, explain, format_number, formula_text, node_names
 
 __all__ = [
@@ -41,6 +57,7 @@ __all__ = [
     "Renderer",
     "RendererNotFound",
     "RenderError",
+    "DrawingTooLarge",
     "ENV_VAR",
     "FORMATS",
     "dot_source",
@@ -141,8 +158,16 @@ The DOT text needs no renderer: drawing.source, or drawing.save('circuit.gv').""
 # -- DOT text ------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _shown(text: str) -> str:
+    """User text as Graphviz shows it literally: control characters made visible (``\\x1b``),
+    and ``&`` written ``&amp;``, since Graphviz reads ``&lt;`` in a label as ``<``."""
+    return printable(text).replace("&", "&amp;")
+
+
+def _quote(*lines: str) -> str:
+    """A quoted DOT string of one or more lines, each shown literally."""
+    escaped = (_shown(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+    return '"' + "\\n".join(escaped) + '"'
 
 
 def _record_field(text: str) -> str:
@@ -151,13 +176,24 @@ def _record_field(text: str) -> str:
     Braces, bars and angle brackets are structure in a record label, so they get a
     backslash; so do backslashes (an escape there) and double quotes (the DOT string's end).
     """
-    return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in text)
+    return "".join("\\" + ch if ch in '{}|<>\\"' else ch for ch in _shown(text))
 
 
-def _edge_rule(term: Term) -> str:
-    """``dd = x1 * dx2`` / ``= 4 * (-16) = -64``: the trace's term for this edge, in the circuit's names."""
+def _edge_rule(term: Term) -> tuple[str, str]:
+    """``dd = x1 * dx2`` and ``= 4 * (-16) = -64``: the trace's term for this edge, in the circuit's names."""
     numbers = f"{formula_text(term.numbers, numbers=True)} = {format_number(term.value)}"
-    return f"{term.target} = {formula_text(term.formula)}\n= {numbers}"
+    return f"{term.target} = {formula_text(term.formula)}", f"= {numbers}"
+
+
+def _expanded(root: Value) -> Value:
+    """``root``'s circuit with its composite gates opened, on a copy: its gradients are those of
+    one backward pass seeded with ``root.grad`` (none if ``root.grad`` is 0)."""
+    opened = expand_composites(root, copy_leaves=True)
+    for node in topological_order(opened):
+        node.grad = 0.0
+    if root.grad:
+        opened.backward(root.grad)
+    return opened
 
 
 def dot_source(
@@ -181,12 +217,7 @@ def dot_source(
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
     if expand:
-        seed = root.grad
-        root = expand_composites(root, copy_leaves=True)
-        for node in topological_order(root):
-            node.grad = 0.0
-        if seed:
-            root.backward(seed)
+        root = _expanded(root)
     order = topological_order(root)
     names = node_names(root, inline_sums=inline_sums)
     terms = explain(root, inline_sums=inline_sums, seed=root.grad).edge_terms if show_rules else {}
@@ -224,7 +255,7 @@ def dot_source(
         for k, parent in enumerate(node.parents):
             attrs = [f'id="e{ids[parent]}_{i}_{k}"']
             if (node, k) in terms:
-                attrs.append(f"label={_quote(_edge_rule(terms[node, k]))}")
+                attrs.append(f"label={_quote(*_edge_rule(terms[node, k]))}")
             elif len(node.parents) > 1:
                 attrs.append(f"label={_quote(gate.operands[k])}")
             lines.append(f"  v{ids[parent]} -> g{i} [{', '.join(attrs)}];")
@@ -236,10 +267,27 @@ def dot_source(
 # -- the drawing ------------------------------------------------------------------------------
 
 
+class DrawingTooLarge(RenderError):
+    """The circuit is past a drawing limit; nothing was run. ``reason`` names the limit."""
+
+    def __init__(self, reason: str, size: DrawingSize) -> None:
+        self.reason, self.size = reason, size
+        super().__init__(
+            f"the circuit is too large to draw: {reason}.\n"
+            "Instead: its DOT text needs no layout (drawing.source, or drawing.save('circuit.gv')); "
+            "explain(root) writes the derivation; label an intermediate Value and draw that part; "
+            "or lift the limit named above (e.g. draw_dot(root, max_skipped_ranks=None)) at your own risk: "
+            "the timeout and memory cap still apply."
+        )
+
+
 class Drawing:
     """A circuit's picture: ``.source`` (DOT), ``.pipe(format)`` bytes, ``.render(path)``.
 
     In Jupyter it shows itself as SVG; without a renderer it shows the reason as text.
+    ``size`` (from ``drawing_size``) is checked against the ``max_*`` limits before any
+    renderer runs; ``None`` for a limit lifts it. The renderer runs with ``timeout``
+    seconds and ``max_memory_mb`` of address space (see ``capped.py``).
     """
 
     def __init__(
@@ -249,45 +297,76 @@ class Drawing:
         renderer: str | os.PathLike[str] | None = None,
         timeout: float = 60.0,
         max_png_pixels: int = 6000,
+        size: DrawingSize | None = None,
+        max_nodes: int | None = MAX_NODES,
+        max_edges: int | None = MAX_EDGES,
+        max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+        max_memory_mb: int | None = MAX_MEMORY_MB,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if max_png_pixels < 16:
             raise ValueError(f"max_png_pixels must be at least 16, got {max_png_pixels!r}")
+        for name, limit in (
+            ("max_nodes", max_nodes),
+            ("max_edges", max_edges),
+            ("max_skipped_ranks", max_skipped_ranks),
+            ("max_memory_mb", max_memory_mb),
+        ):
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+                raise ValueError(f"{name} must be a positive int, or None for no limit; got {limit!r}")
         self.source = source
         self.renderer = renderer
         self.timeout = timeout
         self.max_png_pixels = max_png_pixels
+        self.size = size
+        self.max_nodes, self.max_edges, self.max_skipped_ranks = max_nodes, max_edges, max_skipped_ranks
+        self.max_memory_mb = max_memory_mb
 
     def __repr__(self) -> str:
-        return f"<Drawing: {self.source.count(' -> ')} edges; .source, .pipe('svg'), .render('circuit.svg')>"
+        edges = len(re.findall(r"^\s*\S+ -> \S+", self.source, re.M))  # (a tooltip may hold " -> ")
+        return f"<Drawing: {edges} edges; .source, .pipe('svg'), .render('circuit.svg')>"
+
+    def check_size(self) -> None:
+        """Raise ``DrawingTooLarge`` if the circuit is past a limit (``pipe`` calls this first)."""
+        if self.size is None:
+            return  # DOT text from elsewhere: only the timeout and the memory cap guard it
+        reason = too_large(self.size, self.max_nodes, self.max_edges, self.max_skipped_ranks)
+        if reason is not None:
+            raise DrawingTooLarge(reason, self.size)
 
     def pipe(self, format: str = "svg") -> bytes:
         """The rendered picture as bytes (``svg``, ``png``, ``jpeg``; ``pdf`` with system Graphviz)."""
         fmt = format.lower()
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        self.check_size()
         renderer = find_renderer(self.renderer)
         cmd = [str(renderer.path), "-Kdot", f"-T{fmt}"]
         if fmt in RASTER:
             inches = self.max_png_pixels / DPI
             cmd += [f"-Gdpi={DPI}", f"-Gsize={inches:.3f},{inches:.3f}"]  # shrinks, never enlarges
         try:
-            done = subprocess.run(
-                cmd, input=self.source.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
+            done = run_capped(
+                cmd, self.source.encode("utf-8"), timeout=self.timeout, memory_mb=self.max_memory_mb
             )
         except subprocess.TimeoutExpired:
+            instead = "try format='svg', " if fmt in RASTER else ""
             raise RenderError(
-                f"{renderer.path} did not finish within {self.timeout:g} s (timeout=); "
-                f"for a large circuit try format='svg' or a longer timeout"
+                f"{renderer.path} did not finish within {self.timeout:g} s (timeout=) rendering {fmt}; "
+                f"{instead}draw a smaller part of the circuit, use its DOT text (drawing.source), "
+                f"or allow a longer timeout"
             ) from None
         except OSError as exc:
             raise RenderError(f"could not run {renderer.path} (found by {renderer.found_by}): {exc}") from exc
         if done.returncode != 0 or not done.stdout:
-            stderr = done.stderr.decode("utf-8", "replace").strip()
+            stderr = printable(done.stderr.decode("utf-8", "replace").strip()[-2000:])
+            cap = ""
+            if self.max_memory_mb is not None and (exited_on_signal(done.returncode) or "memory" in stderr):
+                cap = f" (it may have run out of its {self.max_memory_mb:,} MB memory cap, max_memory_mb=)"
             raise RenderError(
                 f"{renderer.path} (found by {renderer.found_by}) failed with exit code {done.returncode} "
-                f"rendering {fmt}: {stderr or 'no message'}"
+                f"rendering {fmt}{cap}: {stderr or 'no message'}"
             )
         return done.stdout
 
@@ -297,21 +376,18 @@ class Drawing:
     def render(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the picture to ``path``; the format comes from the suffix unless given.
 
-        ``.gv``/``.dot`` write the DOT text (no renderer needed). Returns the path.
+        ``.gv``/``.dot`` write the DOT text (no renderer needed). Returns the path. A failed
+        render or write leaves an existing file as it was.
         """
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".") or "svg").lower()
         if fmt in ("gv", "dot"):
             return self.save(path)
-        data = self.pipe(fmt)  # render first: a failure leaves no half-written file
-        path.write_bytes(data)
-        return path
+        return write_file(path, self.pipe(fmt))  # whole or not at all: see files.py
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the DOT text to ``path``."""
-        path = Path(path)
-        path.write_text(self.source, encoding="utf-8")
-        return path
+        return write_file(path, self.source)
 
     def to_graphviz(self):  # -> graphviz.Source
         """The same DOT as a ``graphviz.Source``, for users of the graphviz package and system Graphviz."""
@@ -336,6 +412,10 @@ def draw_dot(
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     max_png_pixels: int = 6000,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> Drawing:
     """Draw ``root``'s circuit: value boxes (name, data, grad) and one node per gate.
 
@@ -344,7 +424,22 @@ def draw_dot(
     ``explain(root, inline_sums=inline_sums)`` names them; ``renderer`` names a
     Graphviz program (else ``$AUTOGRAD_GATES_DOT``, graphviz-pure, ``dot``); ``timeout``
     (seconds) bounds a render; ``max_png_pixels`` caps the longer side of a PNG/JPEG.
+    A circuit past ``max_nodes`` (boxes and gates), ``max_edges`` or ``max_skipped_ranks``
+    (columns the layout's edges skip: see ``limits.py``) is not rendered (``DrawingTooLarge``
+    says why and what to do; ``.source`` still works); ``None`` lifts a limit. The renderer
+    gets ``max_memory_mb`` of address space where the platform allows.
     The gradients drawn are the nodes' current ``.grad``: call ``root.backward()`` first.
     """
-    source = dot_source(root, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums, expand=expand)
-    return Drawing(source, renderer=renderer, timeout=timeout, max_png_pixels=max_png_pixels)
+    drawn = _expanded(root) if expand else root
+    source = dot_source(drawn, rankdir=rankdir, show_rules=show_rules, inline_sums=inline_sums)
+    return Drawing(
+        source,
+        renderer=renderer,
+        timeout=timeout,
+        max_png_pixels=max_png_pixels,
+        size=drawing_size(drawn),
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )

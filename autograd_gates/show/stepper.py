@@ -13,12 +13,14 @@ the picture is missing.
 from __future__ import annotations
 
 import html
-import json
 import os
 from pathlib import Path
 
 from ..engine.value import Value, topological_order
 from .drawing import Drawing, RendererNotFound, RenderError, dot_source
+from .escape import printable, script_json
+from .files import write_file
+from .limits import MAX_EDGES, MAX_MEMORY_MB, MAX_NODES, MAX_SKIPPED_RANKS, drawing_size
 from .trace import BackwardStep, Derivation, explain, format_number, node_names
 
 __all__ = ["stepper_html", "write_stepper", "stepper_steps"]
@@ -61,7 +63,14 @@ def _steps(derivation: Derivation, order: list[Value]) -> list[dict[str, object]
         },
     ]
     steps += [_step(step, ids) for step in derivation.backward]
-    return steps
+    return [_printable_step(step) for step in steps]
+
+
+def _printable_step(step: dict[str, object]) -> dict[str, object]:
+    """The step's texts with control characters escaped (labels are user text)."""
+    shown = {k: printable(v) if isinstance(v, str) else v for k, v in step.items()}
+    shown["rules"] = [printable(rule) for rule in step["rules"]]
+    return shown
 
 
 def _step(step: BackwardStep, ids: dict[Value, int]) -> dict[str, object]:
@@ -98,13 +107,26 @@ def stepper_html(
     title: str | None = None,
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> str:
     """The page as a string (see ``write_stepper``)."""
     if not isinstance(root, Value):
         raise TypeError(f"stepper_html() needs a Value, got {type(root).__name__} {root!r}")
     derivation = explain(root, inline_sums=False)
     order = topological_order(root)
-    drawing = Drawing(dot_source(root, inline_sums=False), renderer=renderer, timeout=timeout)
+    drawing = Drawing(
+        dot_source(root, inline_sums=False),
+        renderer=renderer,
+        timeout=timeout,
+        size=drawing_size(root),
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )
     try:
         svg = drawing.svg()
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inline SVG needs neither
@@ -113,15 +135,20 @@ def stepper_html(
         picture = f'<div id="picture" class="missing"><p>No picture: {html.escape(str(exc))}</p></div>'
     names = node_names(root, inline_sums=False)
     rows = "\n".join(
-        f'<tr id="row-v{i}"><td>{html.escape(names[n])}</td><td>{html.escape(format_number(n.data))}</td>'
+        f'<tr id="row-v{i}"><td>{_html(names[n])}</td><td>{html.escape(format_number(n.data))}</td>'
         f'<td class="grad">?</td></tr>'
         for i, n in enumerate(order)
         if n in names
     )
-    steps = json.dumps(_steps(derivation, order)).replace("</", "<\\/")  # no "</script>" inside the script
-    heading = html.escape(title or f"Backward pass of {names[root]}, step by step")
-    text = html.escape(derivation.text())
+    steps = script_json(_steps(derivation, order))  # no "</script>" nor "<!--" inside the script
+    heading = _html(title or f"Backward pass of {names[root]}, step by step")
+    text = _html(derivation.text())
     return _PAGE.format(heading=heading, picture=picture, rows=rows, derivation=text, steps=steps)
+
+
+def _html(text: str) -> str:
+    """User text as HTML text: markup escaped, control characters made visible."""
+    return html.escape(printable(text))
 
 
 def write_stepper(
@@ -131,12 +158,27 @@ def write_stepper(
     title: str | None = None,
     renderer: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
+    max_nodes: int | None = MAX_NODES,
+    max_edges: int | None = MAX_EDGES,
+    max_skipped_ranks: int | None = MAX_SKIPPED_RANKS,
+    max_memory_mb: int | None = MAX_MEMORY_MB,
 ) -> Path:
-    """Write the step-by-step page for ``root`` to ``path`` (UTF-8) and return the path."""
-    page = stepper_html(root, title=title, renderer=renderer, timeout=timeout)
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    """Write the step-by-step page for ``root`` to ``path`` (UTF-8) and return the path.
+
+    The ``max_*`` limits are ``draw_dot``'s; a circuit past one gets a page without the
+    picture, saying why.
+    """
+    page = stepper_html(
+        root,
+        title=title,
+        renderer=renderer,
+        timeout=timeout,
+        max_nodes=max_nodes,
+        max_edges=max_edges,
+        max_skipped_ranks=max_skipped_ranks,
+        max_memory_mb=max_memory_mb,
+    )
+    return write_file(path, page)  # whole or not at all: a failed write keeps the old file
 
 
 _PAGE = """<!DOCTYPE html>

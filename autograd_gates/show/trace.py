@@ -31,6 +31,7 @@ from ..engine.circuit import expand as expand_composites
 from ..engine.formula import Expr, const, format_formula, latex, latex_name, latex_number, substitute, var
 from ..engine.table import Gate
 from ..engine.value import Value, topological_order
+from .escape import markdown_code, printable
 from .naming import MAX_FOLDED, circuit_names, naming
 
 __all__ = [
@@ -206,10 +207,11 @@ class Derivation:
         return [s.rule for s in self.forward] + [s.rule for s in self.backward]
 
     def text(self) -> str:
+        # Labels are shown with control characters escaped: a terminal must not obey them.
         out = ["forward:" if self.forward else "forward: (no gates)"]
-        out += _columns([(s.rule, s.numbers_text, format_number(s.value)) for s in self.forward])
-        out.append(f"backward ({self.seed_name} = {format_number(self.seed)}):")
-        rows = [(s.rule, s.numbers_text, format_number(s.value)) for s in self.backward]
+        out += _columns([(printable(s.rule), s.numbers_text, format_number(s.value)) for s in self.forward])
+        out.append(f"backward ({printable(self.seed_name)} = {format_number(self.seed)}):")
+        rows = [(printable(s.rule), s.numbers_text, format_number(s.value)) for s in self.backward]
         notes = [f"  <- {len(s.terms)} paths add up" if len(s.terms) > 1 else "" for s in self.backward]
         out += [line + note for line, note in zip(_columns(rows), notes)]
         return "\n".join(out)
@@ -219,10 +221,14 @@ class Derivation:
 
     def markdown(self) -> str:
         def table(steps: tuple[ForwardStep, ...] | tuple[BackwardStep, ...]) -> list[str]:
-            rows = [f"| `{s.rule}` | `{s.numbers_text}` | {format_number(s.value)} |" for s in steps]
+            rows = [
+                f"| {markdown_code(s.rule)} | {markdown_code(s.numbers_text)} | {format_number(s.value)} |"
+                for s in steps
+            ]  # code spans: a label shows as typed, never as HTML or Markdown
             return ["", "| step | numbers | value |", "|---|---|---:|", *rows]
 
-        backward = f"**Backward** (`{self.seed_name} = {format_number(self.seed)}`)"
+        seed = markdown_code(f"{self.seed_name} = {format_number(self.seed)}")
+        backward = f"**Backward** ({seed})"
         return "\n".join(["**Forward**", *table(self.forward), "", backward, *table(self.backward)])
 
     def _repr_markdown_(self) -> str:
