@@ -50,7 +50,7 @@ def test_no_arguments_runs_the_slides_example() -> None:
     done = run()
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "x = ((a*b + c)*d)**2   at a = 2, b = -3, c = 10, d = -2" in out
+    assert "x = ((a * b + c) * d) ** 2   at a = 2, b = -3, c = 10, d = -2" in out  # the tree, printed
     assert "\nx = 64\n" in out
     table = [line.split() for line in out.split("gradients:\n")[1].split("\n\n")[0].splitlines()]
     assert table == [
@@ -228,7 +228,7 @@ def test_dash_writes_any_output_to_standard_output_alone(tmp_path: Path) -> None
     run_bytes = functools.partial(run_bytes_in, cwd=tmp_path)
     svg = run_bytes(*expression, "--svg", "-")
     assert svg.returncode == 0, svg.stderr
-    assert ET.fromstring(svg.stdout).tag.endswith("svg") and b"x = a*b + c" in svg.stderr
+    assert ET.fromstring(svg.stdout).tag.endswith("svg") and b"x = a * b + c" in svg.stderr
     png = run_bytes(*expression, "--png", "-")  # stdout is a pipe here, so binary is fine
     assert png.returncode == 0 and png.stdout[:8] == b"\x89PNG\r\n\x1a\n"
     page = run_bytes(*expression, "--html", "-")

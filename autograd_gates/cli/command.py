@@ -239,7 +239,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     report = sys.stderr if to_stdout(args) else sys.stdout  # stdout then holds one output alone
     shown = ", ".join(f"{n} = {format_number(v)}" for n, v in values.items())
-    print(f"{name} = {printable(expression)}" + (f"   at {shown}" if shown else ""), file=report)
+    print(f"{name} = {printable(str(parsed))}" + (f"   at {shown}" if shown else ""), file=report)
     print(f"{name} = {format_number(root.data, 12)}", file=report)
     if leaves:
         print(file=report)
