@@ -54,7 +54,11 @@ class Dense:
 
 @dataclass(frozen=True, eq=False)
 class Map:
-    """``lanes[j] = gate(operand_0 lane j, ...)``; an operand is ``("block", id)`` or ``("scalar", slot)``."""
+    """``lanes[j] = gate(operand_0 lane j, ...)``.
+
+    An operand is ``("block", id)`` (lane j of that block), ``("scalar", slot)`` (one number for
+    every lane) or ``("const", value)`` (a constant, equal in every lane).
+    """
 
     block: int
     lanes: tuple[int, ...]
@@ -237,7 +241,9 @@ class _Generator:
 
     def _map_operand(self, operand: tuple[str, object]) -> str:
         kind, what = operand
-        return self.block_name(what) if kind == "block" else f"v{what}"
+        if kind == "block":
+            return self.block_name(what)
+        return repr(what) if kind == "const" else f"v{what}"
 
     def _aliases(self, item: Dense | Map) -> list[str]:
         return [f"v{s} = B{item.block}[{j}]" for j, s in enumerate(item.lanes) if s in self.named]
@@ -342,10 +348,7 @@ class _Generator:
     def _kinds(self, gate: Gate, forms: object, batched: tuple[bool, ...]) -> list[object]:
         key = (gate, batched)
         if key not in self.kinds:
-            if any(batched):
-                self.kinds[key] = _partial_kinds(forms, batched)
-            else:  # the scalar rule, on floats
-                self.kinds[key] = _partial_kinds(_ScalarForms(gate), batched)
+            self.kinds[key] = _partial_kinds(gate, forms, batched)
         return self.kinds[key]
 
     def _contribute(
@@ -411,7 +414,7 @@ class _Generator:
             if kind == "block":
                 if any(self.needs[s] for s in self.schedule.blocks[what]):
                     self._accumulate_block(lines, what, f"q[{t}] * G{b}")
-            else:
+            elif kind == "scalar":
                 self._contribute(lines, what, kinds[t], f"q[{t}]", f"G{b}", False)
 
     # -- putting it together ----------------------------------------------------------------------
@@ -440,6 +443,7 @@ def compile_schedule(program: Program, schedule: Schedule, name: str = "tape") -
     light.body = light.backward_lines()
     # What backward reads of forward's values: every name it mentions that forward defines.
     defined = {line.split(" = ", 1)[0] for line in forward_body if " = " in line and line[:2] != "if"}
+    defined.add("X")  # the batch itself, which a block-wide gate on the inputs reads again
     saved = sorted((_names_in(full.body) | _names_in(light.body)) & defined, key=_natural)
     outputs = ", ".join(f"v{s}" for s in program.outputs.values())
     forward_src = (
@@ -459,14 +463,6 @@ def compile_schedule(program: Program, schedule: Schedule, name: str = "tape") -
     return Compiled(namespace["forward"], namespace["backward"], namespace["backward_parameters"], source)
 
 
-class _ScalarForms:
-    """A gate's scalar forms under the names the probe asks for."""
-
-    def __init__(self, gate: Gate) -> None:
-        self.forward = gate.forward
-        self.partials = gate.partials
-
-
 _ARRAY = object()  # a partial that is an array whenever its operands are
 
 
@@ -474,30 +470,36 @@ def _total(g: np.ndarray) -> float:
     return float(np.add.reduce(g, axis=None))
 
 
-def _partial_kinds(forms: object, batched: tuple[bool, ...]) -> list[object]:
-    """For each operand, whether the gate's local derivative is a constant (which), an array, or unknown.
+def _partial_kinds(gate: Gate, forms: object, batched: tuple[bool, ...]) -> list[object]:
+    """For each operand: the local derivative's constant value, ``_ARRAY``, or None (unknown).
 
-    Found by asking the gate's own ``array_partials`` at two random points shaped as in the op (an
-    array for a batched operand, a number otherwise): a number that comes back both times is a
-    constant (add's 1), which saves a multiplication per use.
+    A constant is what the gate's own rule text says: ``local = ("1", "1")`` for add. Knowing
+    it saves a multiplication per use. ``_ARRAY``: the gate's ``array_partials``, asked at two
+    random points shaped as in the op (an array for a batched operand, a number otherwise),
+    returned an array both times, so its sum over the batch is one dot product.
     """
-    arity = len(batched)
-    kinds: list[object] = [None] * arity
+    kinds: list[object] = [None] * len(batched)
+    for t, text in enumerate(gate.local):
+        try:
+            kinds[t] = float(text)
+        except ValueError:
+            pass
+    if not any(batched) or all(isinstance(k, float) for k in kinds):
+        return kinds
     try:
         answers = []
         for seed in (1, 2):
-            draws = [np.random.default_rng(seed + 10 * t).uniform(0.5, 2.0, 3) for t in range(arity)]
+            draws = [np.random.default_rng(seed + 10 * t).uniform(0.5, 2.0, 3) for t in range(len(batched))]
             operands = [d if is_batched else float(d[0]) for d, is_batched in zip(draws, batched)]
             with np.errstate(all="ignore"):
                 x = forms.forward(*operands)
                 answers.append(forms.partials(*operands, x))
-    except Exception:  # a rule that cannot be probed is called every time
+    except Exception:  # a rule that cannot be asked is called every time
         return kinds
-    for t in range(arity):
+    for t in range(len(batched)):
         first, second = answers[0][t], answers[1][t]
-        if isinstance(first, (int, float)) and not isinstance(first, bool) and first == second:
-            kinds[t] = float(first)
-        elif isinstance(first, np.ndarray) and first.shape == (3,) and isinstance(second, np.ndarray):
+        if kinds[t] is None and isinstance(first, np.ndarray) and first.shape == (3,) \
+                and isinstance(second, np.ndarray):
             kinds[t] = _ARRAY
     return kinds
 
@@ -515,9 +517,9 @@ def _names_in(lines: list[str]) -> set[str]:
 
     found: set[str] = set()
     for line in lines:
-        found.update(re.findall(r"\b[vHM]\d+\b|\bB\d+\b", line))
+        found.update(re.findall(r"\b[vHMB]\d+\b|\bX\b", line))
     return found
 
 
 def _natural(name: str) -> tuple[str, int]:
-    return name[0], int(name[1:])
+    return name[0], int(name[1:] or 0)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..gates import GATES
 from .compiler import INPUT_BLOCK, Dense, Map, ParameterDot, Schedule, Single, _input_block
-from .recording import GATE, INPUT, PARAM, Program
+from .recording import CONST, GATE, INPUT, PARAM, Program
 
 __all__ = ["fused_schedule"]
 
@@ -192,6 +192,8 @@ def _lane_group(ops, consumers, lane_of, blocks, grouped, absorbed, block, c0):
     for a in op0.args:
         if a in lane_of and lane_of[a][1] == 0 and len(blocks.get(lane_of[a][0], ())) == m:
             pattern.append(("block", lane_of[a][0]))
+        elif ops[a].kind == CONST:
+            pattern.append(("const", ops[a].value))  # each neuron has its own leaf for 2.0
         elif not ops[a].batched:
             pattern.append(("scalar", a))
         else:
@@ -205,7 +207,9 @@ def _lane_group(ops, consumers, lane_of, blocks, grouped, absorbed, block, c0):
             if op.gate is not op0.gate or c in grouped or c in lane_of or c in absorbed or c in members:
                 continue
             if all(
-                (kind == "block" and blocks[what][j] == a) or (kind == "scalar" and a == what)
+                (kind == "block" and blocks[what][j] == a)
+                or (kind == "scalar" and a == what)
+                or (kind == "const" and ops[a].kind == CONST and ops[a].value == what)
                 for (kind, what), a in zip(pattern, op.args)
             ):
                 match = c

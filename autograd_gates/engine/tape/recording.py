@@ -18,7 +18,7 @@ An op is *batched* when it depends on a data input: it holds one value per sampl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..gates import Gate
 from ..value import Value
@@ -196,13 +196,34 @@ def record(
                 op = Op(GATE, args, node.gate, batched, value=node.data, label=node.label)
         slot[key] = len(ops)
         ops.append(op)
+    kept, renumber = _live(ops, [slot[id(root)], *(slot[id(v)] for v in extra.values())])
     return Program(
-        ops=tuple(ops),
-        root=slot[id(root)],
+        ops=tuple(kept),
+        root=renumber[slot[id(root)]],
         input_names=tuple(names),
         parameters=tuple(params),
-        outputs={name: slot[id(v)] for name, v in extra.items()},
+        outputs={name: renumber[slot[id(v)]] for name, v in extra.items()},
     )
+
+
+def _live(ops: list[Op], roots: list[int]) -> tuple[list[Op], dict[int, int]]:
+    """The ops the roots read, renumbered: the operands of a folded constant are gone."""
+    live = [False] * len(ops)
+    for r in roots:
+        live[r] = True
+    for slot in range(len(ops) - 1, -1, -1):
+        if live[slot]:
+            for a in ops[slot].args:
+                live[a] = True
+    renumber: dict[int, int] = {}
+    kept: list[Op] = []
+    for slot, op in enumerate(ops):
+        if live[slot]:
+            renumber[slot] = len(kept)
+            if op.args:
+                op = replace(op, args=tuple(renumber[a] for a in op.args))
+            kept.append(op)
+    return kept, renumber
 
 
 def _positions(values: list[Value], what: str) -> dict[int, int]:
