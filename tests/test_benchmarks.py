@@ -179,3 +179,48 @@ def test_reset_intermediates_resets_exactly_the_gated_nodes():
     order = topological_order(x, reset_intermediates=True)
     assert [node.grad for node in order] == [0.0 if node.gate else 7.0 for node in order]
     assert {id(n) for n in order if n.gate is None} == {id(a), id(b)}
+
+
+# -- the tape benchmark --------------------------------------------------------------------------------
+
+TAPE_BENCH_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_tape.py"
+
+
+@pytest.fixture(scope="module")
+def tape_bench(bench):
+    spec = importlib.util.spec_from_file_location("bench_tape", TAPE_BENCH_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tape_benchmark_quick_run_prints_every_engine(tape_bench, capsys):
+    results = tape_bench.run(["--quick"])
+    out = capsys.readouterr().out
+    engines = ["micrograd", "scalar engine", "tape, interpreted", "tape, compiled", "tape, fused"]
+    if tape_bench.torch is not None:
+        engines.append("PyTorch tensor MLP")
+    for name in engines:
+        assert f"| {name} |" in out
+    assert set(results["times"]) == set(engines)
+    assert "200 points, one step each in a fresh process" in out
+    assert results["big"]["tape, fused"]["seconds"] > 0
+
+
+def test_every_engine_computes_micrograds_loss_and_update(tape_bench):
+    points, labels = tape_bench.demo.two_moons(30)
+    losses = tape_bench.check_agreement(tape_bench.engines(points, labels))  # asserts to 1e-12
+    assert len(set(round(v, 10) for v in losses.values())) == 1
+
+
+def test_the_fused_tape_finds_micrograds_layers(tape_bench):
+    from autograd_gates.engine.tape.compiler import Dense, Map, ParameterDot
+    from autograd_gates.engine.tape.fusion import fused_schedule
+
+    points, labels = tape_bench.demo.two_moons(10)
+    step = tape_bench.TapeStep("fused", points, labels)
+    items = fused_schedule(step.tape.program).items
+    assert sum(isinstance(i, Dense) for i in items) == 3
+    assert sum(isinstance(i, Map) for i in items) == 2
+    assert sum(isinstance(i, ParameterDot) for i in items) == 1  # alpha * sum(p * p), starting at 0

@@ -68,11 +68,12 @@ class Map:
 
 @dataclass(frozen=True, eq=False)
 class ParameterDot:
-    """``slot = sum_t P[left[t]] * P[right[t]]``: a sum of products of parameters (an L2 penalty)."""
+    """``slot = offset + sum_t P[left[t]] * P[right[t]]``: products of parameters (an L2 penalty)."""
 
     slot: int
     left: np.ndarray
     right: np.ndarray
+    offset: float = 0.0
 
     @property
     def lanes(self) -> tuple[int, ...]:
@@ -203,7 +204,8 @@ class _Generator:
             elif isinstance(item, ParameterDot):
                 s = item.slot
                 self.namespace[f"L{s}"], self.namespace[f"K{s}"] = item.left, item.right
-                lines.append(f"v{s} = float(_vdot(PA[L{s}], PA[K{s}]))")
+                offset = f"{item.offset!r} + " if item.offset else ""
+                lines.append(f"v{s} = {offset}float(_vdot(PA[L{s}], PA[K{s}]))")
                 lines.append(f"if v{s} - v{s} != 0.0: raise _Refused({s})")
             elif isinstance(item, Dense):
                 b = item.block
@@ -256,6 +258,10 @@ class _Generator:
         lines: list[str] = []
         self.has_grad: set[int] = set()  # slots with a gradient variable g<slot>
         self.block_grads: set[object] = set()  # blocks with a gradient G<block>
+        # Blocks whose gradient starts as zeros (a row is added before the whole is): the inputs'
+        # GX always, as the caller passes it in and reads it back.
+        self.zeroed: set[object] = {INPUT_BLOCK}
+        self.block_grads.add(INPUT_BLOCK)
         root = self.program.root
         seed = "np.full(N, seed)" if ops[root].batched else "seed"
         self._accumulate(lines, root, seed)
@@ -294,7 +300,7 @@ class _Generator:
             return
         if slot in self.lane_of:
             block, row = self.lane_of[slot]
-            self.block_grads.add(block)
+            self._zeroed(block)
             lines.append(f"{self.grad_block_name(block)}[{row}] += {expr}")
         elif slot in self.has_grad:
             # Not in place: the first contribution may be another gradient itself (a partial of 1).
@@ -303,9 +309,19 @@ class _Generator:
             self.has_grad.add(slot)
             lines.append(f"g{slot} = {expr}")
 
+    def _zeroed(self, block: object) -> None:
+        """A row of the block's gradient is about to be added to: it must exist, as zeros, from the start."""
+        if block not in self.block_grads:
+            self.block_grads.add(block)
+            self.zeroed.add(block)
+
     def _accumulate_block(self, lines: list[str], block: object, expr: str) -> None:
-        self.block_grads.add(block)
-        lines.append(f"{self.grad_block_name(block)} += {expr}")
+        """``G += expr`` for a whole block; the first time, ``G = expr`` (``expr`` is always a new array)."""
+        if block in self.block_grads:
+            lines.append(f"{self.grad_block_name(block)} += {expr}")
+        else:
+            self.block_grads.add(block)
+            lines.append(f"{self.grad_block_name(block)} = {expr}")
 
     def _single_backward(self, lines: list[str], s: int) -> None:
         ops = self.ops
@@ -395,7 +411,7 @@ class _Generator:
             return
         same = self._same_block(item.inputs)
         if same is not None and len(set(item.inputs)) == len(item.inputs):
-            self.block_grads.add(same)
+            self._zeroed(same)
             lines.append(f"{self.grad_block_name(same)}[R{b}] += GH")
             return
         for t, s in enumerate(item.inputs):
@@ -422,7 +438,7 @@ class _Generator:
     def backward_source(self, saved: list[str], name: str) -> str:
         body = self.body
         zeros = [f"G{item.block} = np.zeros(({len(item.lanes)}, N))" for item in self.schedule.items
-                 if isinstance(item, (Dense, Map)) and item.block in self.block_grads]
+                 if isinstance(item, (Dense, Map)) and item.block in self.zeroed]
         return (
             f"def {name}(saved, seed, N, GX, PA):\n"
             + (f"    ({', '.join(saved)},) = saved\n" if saved else "")

@@ -46,8 +46,9 @@ def fused_schedule(program: Program) -> Schedule:
         if not op.batched:
             found = _sum_of_parameter_products(ops, uses, absorbed, s)
             if found is not None:
-                left, right, inner = found
-                made.append(ParameterDot(s, np.array(left, dtype=np.intp), np.array(right, dtype=np.intp)))
+                left, right, offset, inner = found
+                made.append(ParameterDot(s, np.array(left, dtype=np.intp), np.array(right, dtype=np.intp),
+                                         offset))
                 absorbed.update(inner)
             continue
         found = _sum_of_products(ops, uses, absorbed, s)
@@ -148,7 +149,7 @@ def _sum_of_products(ops, uses, absorbed, s):
 
 
 def _sum_of_parameter_products(ops, uses, absorbed, s):
-    """``(left positions, right positions, absorbed)`` if op ``s`` is ``p1*q1 + p2*q2 + ...`` of parameters.
+    """``(left, right, offset, absorbed)`` if op ``s`` is ``c + p1*q1 + p2*q2 + ...`` of parameters.
 
     The L2 penalty ``sum p * p`` is one: replayed as one dot product over the parameters.
     """
@@ -167,8 +168,12 @@ def _sum_of_parameter_products(ops, uses, absorbed, s):
             terms.append(i)
     left: list[int] = []
     right: list[int] = []
+    offset = 0.0  # constants among the terms: Python's sum() starts at 0
     for t in terms:
         op = ops[t]
+        if op.kind == CONST:
+            offset += op.value
+            continue
         if op.kind != GATE or op.gate is not MUL or uses[t] != 1 or t in absorbed:
             return None
         a, b = op.args
@@ -177,9 +182,9 @@ def _sum_of_parameter_products(ops, uses, absorbed, s):
         left.append(ops[a].index)
         right.append(ops[b].index)
         inner.append(t)
-    if len(terms) < 2 or len(set(left)) != len(left) or len(set(right)) != len(right):
+    if len(left) < 2 or len(set(left)) != len(left) or len(set(right)) != len(right):
         return None
-    return left, right, inner
+    return left, right, offset, inner
 
 
 def _lane_group(ops, consumers, lane_of, blocks, grouped, absorbed, block, c0):
