@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 from tape_helpers import assert_close, check_tape_against_scalar, scalar_reference
 
-from autograd_gates import GateDomainError, GateOverflowError, GateZeroDivisionError, Value
-from autograd_gates.engine.gates import GATES, Gate
+from autograd_gates import (
+    GateDomainError,
+    GateGradientError,
+    GateOverflowError,
+    GateZeroDivisionError,
+    Value,
+    register_gate,
+    unregister_gate,
+)
+from autograd_gates.engine.table import GATES
 from autograd_gates.engine.tape import LEVELS, Tape, TraceMismatchError, record
 from autograd_gates.engine.tape.compiler import Dense, Map, ParameterDot, Single
 from autograd_gates.engine.tape.fusion import fused_schedule
@@ -356,75 +364,85 @@ def test_a_relu_of_a_parameter_below_its_kink_passes_no_gradient(level):
     assert tape.backward().parameters.tolist() == [2.0]  # 0 from relu, 1 from "+ w", per sample
 
 
-def test_gradients_that_are_infinite_in_the_scalar_engine_are_infinite_on_the_tape():
-    tape = Tape.trace(lambda x: x**0.5, [1.0])
-    tape.forward([[0.0], [4.0]])
+@pytest.mark.parametrize("level", LEVELS)
+def test_an_infinite_gradient_raises_naming_the_gate_and_the_sample_and_changes_nothing(level):
+    w = Value(1.0, "w")
+    tape = Tape.trace(lambda x: (x * w) ** 0.5, [1.0], [w], level=level)
+    tape.forward([[4.0], [0.0], [1.0]])
+    with pytest.raises(GateGradientError) as info:
+        tape.backward()
+    with pytest.raises(GateGradientError) as scalar:
+        (Value(0.0) * w).__pow__(0.5).backward()
+    assert info.value.sample == 1 and info.value.gate == scalar.value.gate == "pow"
+    assert "in sample 1 of the batch gives da = 0.5 * a ** (-0.5) * dx = inf * 1.0 = inf" in str(info.value)
+    assert w.grad == 0.0
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_an_infinite_rule_times_a_zero_upstream_gradient_contributes_zero(level):
+    # The losing side of a max passes nothing back, even where its own rule is infinite (sqrt at 0).
+    w = Value(1.0, "w")
+    f = lambda x, y: ((x * w) ** 0.5).max(y)  # noqa: E731
+    batch = np.array([[0.0, 1.0], [4.0, 1.0], [0.0, 2.0]])
+    reference = scalar_reference(f, batch, [w])
+    tape = Tape.trace(f, batch[1], [w], level=level)
+    tape.forward(batch)
     grads = tape.backward()
-    x = Value(0.0)
-    (x**0.5).backward()
-    assert grads.inputs[0, 0] == x.grad == math.inf
-    assert grads.inputs[1, 0] == 0.25
+    assert grads.parameters.tolist() == reference.param_grads.tolist() == [1.0]  # d sqrt(4w)/dw
+    assert grads.inputs.tolist() == reference.input_grads.tolist()
 
 
-# -- gates without array forms, and gates bringing their own -----------------------------------------
+# -- gates added to the table, and gates bringing their own array forms -------------------------------
 
 
-def _cube_partials(a: float, x: float) -> tuple[float]:
-    return (3.0 * a * a,)
+@pytest.fixture
+def registered():
+    names = []
+
+    def add(*args, **kwargs):
+        gate = register_gate(*args, **kwargs)
+        names.append(gate.name)
+        return gate
+
+    yield add
+    for name in names:
+        unregister_gate(name)
 
 
-CUBE = Gate(name="cube", symbol="^3", expr="a * a * a", forward=lambda a: a * a * a,
-            partials=_cube_partials, local=("3 * a * a",), domain="all real a")
-
-
-def test_a_gate_without_array_forms_is_replayed_sample_by_sample():
+def test_a_gate_added_with_register_gate_replays_on_the_tape_the_day_it_is_added(registered):
+    cube = registered("cube", lambda a: a * a * a, "3 * a * a")
     w = Value(0.5, "w")
     batch = np.random.default_rng(0).normal(size=(9, 1))
-    check_tape_against_scalar(lambda x: apply_gate(CUBE, x * w + 1.0), batch, [w])
+    check_tape_against_scalar(lambda x: apply_gate(cube, x * w + 1.0), batch, [w])
 
 
-class _GateWithArrays(Gate):
-    pass
-
-
-def _softplus_array(a):
+def _soft_array(a):
     # Both branches are computed: exp overflows where it is not chosen (a false alarm for errstate).
     return np.where(a > 0, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a)))
 
 
-def _make_softplus() -> Gate:
-    gate = _GateWithArrays(
-        name="softplus", symbol="softplus", expr="log(1 + exp(a))",
-        forward=lambda a: a + math.log1p(math.exp(-a)) if a > 0 else math.log1p(math.exp(a)),
-        partials=lambda a, x: (1.0 / (1.0 + math.exp(-a)) if a > -700 else 0.0,),
-        local=("sigmoid(a)",), domain="all real a",
-    )
-    object.__setattr__(gate, "array_forward", _softplus_array)
-    sigmoid = lambda a: np.exp(np.minimum(a, 0)) / (1 + np.exp(-np.abs(a)))  # noqa: E731
-    object.__setattr__(gate, "array_partials", lambda a, x: (sigmoid(a),))
-    object.__setattr__(gate, "array_defined", lambda a: None)
-    return gate
-
-
 @pytest.mark.parametrize("level", LEVELS)
-def test_a_gates_own_array_forms_are_used_and_a_false_alarm_still_gives_the_answer(level):
-    softplus = _make_softplus()
+def test_a_false_alarm_from_a_branch_not_taken_still_gives_the_answer(registered, level):
+    soft = registered(
+        "soft", lambda a: a + math.log1p(math.exp(-a)) if a > 0 else math.log1p(math.exp(a)),
+        "(1 / (1 + exp(-a)) if a > 0 else exp(a) / (1 + exp(a)))", array_forward=_soft_array,
+    )
     w = Value(1.0, "w")
     batch = np.array([[800.0], [-800.0], [0.5], [-3.0]])  # exp(800) overflows in the branch not taken
-    f = lambda x: apply_gate(softplus, x * w)  # noqa: E731
+    f = lambda x: apply_gate(soft, x * w)  # noqa: E731
     reference = scalar_reference(f, batch, [w])
     tape = Tape.trace(f, batch[0], [w], level=level)
     assert_close(tape.forward(batch), reference.values, reference.value_scale, "values")
     assert_close(tape.backward().parameters, reference.param_grads, reference.param_scale, "grads")
 
 
-def test_array_forms_come_from_the_gate_when_it_has_them():
+def test_array_forms_are_the_gates_own():
     from autograd_gates.engine.tape.arrays import array_forms
 
-    softplus = _make_softplus()
-    assert array_forms(softplus).forward is _softplus_array
-    assert array_forms(CUBE).vectorized is False
-    assert array_forms(GATES["mul"]).vectorized is True
+    mul, log = GATES["mul"], GATES["log"]
+    assert array_forms(mul).forward is mul.array_forward
+    assert array_forms(mul).partials is mul.array_partials
+    assert not array_forms(mul).has_domain and array_forms(log).has_domain
 
 
 # -- control flow -----------------------------------------------------------------------------------

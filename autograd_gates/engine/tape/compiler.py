@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..gates import Gate
+from ..table import Gate
 from .arrays import array_forms
 from .interpreter import _Refused, sum_product
 from .recording import CONST, GATE, INPUT, PARAM, REDUCE, Program
@@ -186,7 +186,7 @@ class _Generator:
                     forms = array_forms(op.gate)
                     self.namespace[f"F{s}"] = forms.forward
                     lines.append(f"v{s} = F{s}({args})")
-                    if _has_domain(forms, op.gate.arity):
+                    if forms.has_domain:
                         self.namespace[f"D{s}"] = forms.defined
                         lines.append(f"if not _all(D{s}({args})): raise _Refused({s})")
                 elif op.kind == GATE:
@@ -224,7 +224,7 @@ class _Generator:
                 self.namespace[f"F{b}m"] = forms.forward
                 args = ", ".join(self._map_operand(o) for o in item.operands)
                 lines.append(f"B{b} = F{b}m({args})")
-                if _has_domain(forms, item.gate.arity):
+                if forms.has_domain:
                     self.namespace[f"D{b}m"] = forms.defined
                     lines.append(f"if not _all(D{b}m({args})): raise _Refused({item.lanes[0]})")
                 lines.extend(self._aliases(item))
@@ -518,14 +518,6 @@ def _partial_kinds(gate: Gate, forms: object, batched: tuple[bool, ...]) -> list
                 and isinstance(second, np.ndarray):
             kinds[t] = _ARRAY
     return kinds
-
-
-def _has_domain(forms: object, arity: int) -> bool:
-    """Whether the gate has a domain to check: its mask is not None at an ordinary point."""
-    try:
-        return forms.defined(*([np.ones(2)] * arity)) is not None
-    except Exception:  # a mask that cannot even be probed is checked every time
-        return True
 
 
 def _names_in(lines: list[str]) -> set[str]:

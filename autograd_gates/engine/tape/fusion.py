@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gates import GATES
+from ..table import GATES
 from .compiler import INPUT_BLOCK, Dense, Map, ParameterDot, Schedule, Single, _input_block
 from .recording import CONST, GATE, INPUT, PARAM, Program
 

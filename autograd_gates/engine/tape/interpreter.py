@@ -13,12 +13,20 @@ import math
 
 import numpy as np
 
-from ..errors import DomainError, GateDomainError, GateError, GateOverflowError, GateZeroDivisionError
-from ..gates import OPERAND_NAMES
+from ..errors import (
+    DomainError,
+    GateDomainError,
+    GateError,
+    GateGradientError,
+    GateOverflowError,
+    GateZeroDivisionError,
+)
+from ..formula import format_formula
+from ..table import OPERAND_NAMES
 from .arrays import ArrayForms, array_forms
 from .recording import CONST, GATE, INPUT, PARAM, REDUCE, Op, Program
 
-__all__ = ["Interpreter", "refusal", "sum_product"]
+__all__ = ["Interpreter", "refusal", "gradient_error", "sum_product"]
 
 
 def sum_product(partial: object, grad: np.ndarray) -> float:
@@ -85,9 +93,15 @@ class Interpreter:
         return out
 
     def backward(
-        self, values: list, seed: float, n: int, inputs: bool
+        self, values: list, seed: float, n: int, inputs: bool, careful: bool = False
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """Gradients of the root: per sample for the data inputs, summed over the batch for parameters."""
+        """Gradients of the root: per sample for the data inputs, summed over the batch for parameters.
+
+        ``careful`` follows ``Value.backward`` to the letter where gradients stop being finite: a
+        zero upstream gradient contributes exactly zero, whatever the local derivative, and a
+        contribution that is infinite or NaN raises ``GateGradientError`` naming the gate, the
+        operand and the sample. The fast replays come here when their gradients are not finite.
+        """
         program = self.program
         ops = program.ops
         needs = program.needs_grad(inputs)
@@ -101,22 +115,35 @@ class Interpreter:
             op = ops[slot]
             if op.kind == GATE:
                 operands = [values[a] for a in op.args]
-                if op.batched:
-                    with np.errstate(all="ignore"):  # inf and NaN gradients are answers, as in Value.backward
+                with np.errstate(all="ignore"):
+                    if op.batched:
                         partials = self.forms[slot].partials(*operands, values[slot])
-                        for a, partial in zip(op.args, partials):
-                            if not needs[a]:
-                                continue
-                            if ops[a].batched:
-                                contribution = partial * g
-                                grads[a] = contribution if grads[a] is None else grads[a] + contribution
-                            else:
-                                grads[a] = (grads[a] or 0.0) + sum_product(partial, g)
-                else:
-                    partials = op.gate.partials(*operands, values[slot])
-                    for a, partial in zip(op.args, partials):
-                        if needs[a]:
-                            grads[a] = (grads[a] or 0.0) + partial * g
+                    elif careful and g == 0.0:
+                        continue
+                    else:
+                        partials = op.gate.partials(*operands, values[slot])
+                    for t, (a, partial) in enumerate(zip(op.args, partials)):
+                        if not needs[a]:
+                            continue
+                        if not op.batched:
+                            term = partial * g
+                            if careful:
+                                self._check(slot, t, operands, partial, g, term, grads[a], None, n)
+                            grads[a] = (grads[a] or 0.0) + term
+                        elif ops[a].batched:
+                            term = partial * g
+                            if careful:
+                                term = np.where(g == 0.0, 0.0, term)
+                                self._check(slot, t, operands, partial, g, term, grads[a], None, n)
+                            grads[a] = term if grads[a] is None else grads[a] + term
+                        elif careful:
+                            terms = np.where(g == 0.0, 0.0, partial * g)
+                            self._check(slot, t, operands, partial, g, terms, None, None, n)
+                            total = (grads[a] or 0.0) + float(np.add.reduce(terms, axis=None))
+                            self._check(slot, t, operands, partial, g, terms, None, total, n)
+                            grads[a] = total
+                        else:
+                            grads[a] = (grads[a] or 0.0) + sum_product(partial, g)
             elif op.kind == REDUCE:
                 (a,) = op.args
                 if not needs[a]:
@@ -137,6 +164,23 @@ class Interpreter:
             elif op.kind == PARAM:
                 grad_params[op.index] += grads[slot]
         return grad_inputs, grad_params
+
+    def _check(self, slot: int, t: int, operands: list, partial: object, g: object, term: object,
+               before: object, total: float | None, n: int) -> None:
+        """Raise ``GateGradientError`` if ``term`` (or the running ``total``) is not finite."""
+        terms = np.broadcast_to(np.asarray(term, dtype=float), (n,) if np.ndim(term) else ())
+        if before is not None:
+            terms = terms + before
+        bad = ~np.isfinite(terms)
+        if total is None and not bad.any():
+            return
+        if total is not None and math.isfinite(total):
+            return
+        row = int(np.argmax(bad)) if np.ndim(bad) and bad.any() else 0
+        pick = lambda v: float(np.broadcast_to(v, (n,))[row]) if np.ndim(v) else float(v)  # noqa: E731
+        result = total if total is not None else pick(terms)
+        raise gradient_error(self.program, slot, t, [pick(v) for v in operands], pick(partial), pick(g),
+                             result, row if self.program.ops[slot].batched else None)
 
 
 class _Refused(Exception):
@@ -169,6 +213,29 @@ def _reduce(program: Program, slot: int, op: Op, source: object, n: int) -> floa
     return out
 
 
+def gradient_error(program: Program, slot: int, index: int, operands: list[float], local: float, dx: float,
+                   result: float, sample: int | None) -> GateGradientError:
+    """The error of a backward step whose result is not finite, in ``Value.backward``'s words."""
+    op = program.ops[slot]
+    gate = op.gate
+    name = OPERAND_NAMES[index]
+    shown = ", ".join(
+        f"{n} = {value!r} ({describe_operand(program, a)})"
+        for n, value, a in zip(OPERAND_NAMES, operands, op.args)
+    )
+    where = f" in sample {sample} of the batch" if sample is not None else ""
+    why = "overflows a float" if local - local == 0.0 else f"has the local derivative {local!r} here"
+    error = GateGradientError(
+        f"backward through the {gate.name} gate (x = {gate.expr}) at %{slot} at {shown}{where} gives "
+        f"d{name} = {format_formula(gate.local_trees[index])} * dx = {local!r} * {dx!r} = {result!r}: "
+        f"the gradient of operand {name} {why}. The parameters' gradients are left as they were.",
+        gate.name,
+    )
+    error.sample = sample
+    error.slot = slot
+    return error
+
+
 def describe_operand(program: Program, slot: int) -> str:
     op = program.ops[slot]
     if op.kind == INPUT:
@@ -196,7 +263,9 @@ def refusal(program: Program, slot: int, operands: list[float], sample: int | No
     try:
         out = gate.forward(*operands)
     except (DomainError, ZeroDivisionError, OverflowError) as exc:
-        reason, kind = str(exc), exc
+        # As Value says it: Python's own words for an overflow ("math range error") say less.
+        reason = f"{gate.expr} overflows a float" if isinstance(exc, OverflowError) else str(exc)
+        kind = exc
     else:
         if math.isfinite(out):
             raise RuntimeError(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..gates import Gate
+from ..table import Gate
 from ..value import Value
 
 __all__ = ["Op", "Program", "record", "INPUT", "PARAM", "CONST", "GATE", "REDUCE", "REDUCTIONS"]

@@ -222,7 +222,7 @@ class Tape:
                     values = None
             if values is None:
                 values = self._interpreter.forward(X, P, checked=True)
-            self._state = ("interpreted", values, n)
+            self._state = ("interpreted", values, n, X, P)
             return self._root_value()
         compiled = self._executor(self.level)
         PA = self._parameter_array = np.array(P)
@@ -232,9 +232,9 @@ class Tape:
         except _FAILURES:
             # Find the gate and the sample (this raises), or, for a false alarm, give its values.
             values = self._interpreter.forward(X, P, checked=True)
-            self._state = ("interpreted", values, n)
+            self._state = ("interpreted", values, n, X, P)
         else:
-            self._state = (self.level, result, n)
+            self._state = (self.level, result, n, X, P)
         return self._root_value()
 
     def output(self, name: str) -> np.ndarray | float:
@@ -243,7 +243,7 @@ class Tape:
             raise KeyError(f"no output named {name!r}; the outputs are {list(self.program.outputs)}")
         state = self._last_state()
         slot = self.program.outputs[name]
-        kind, result, n = state
+        kind, result, n = state[:3]
         if kind == "interpreted":
             return _as_batch(result[slot], self.program.ops[slot].batched, n)
         position = list(self.program.outputs).index(name)
@@ -255,20 +255,26 @@ class Tape:
         Each parameter's batch-summed gradient is *added* to its ``.grad`` (as ``Value.backward``
         accumulates into leaves) and returned; ``inputs=False`` skips the per-sample input gradients.
         """
-        kind, result, n = self._last_state()
+        kind, result, n, X, P = self._last_state()
         seed = float(seed)
         if not math.isfinite(seed):
             raise ValueError(f"backward seed must be finite, got {seed!r}")
-        if kind == "interpreted":
-            values = result
-            grad_inputs, grad_params = self._interpreter.backward(values, seed, n, inputs)
-        else:
-            compiled = self._executor(kind)
-            GX = np.zeros((self.n_inputs, n)) if inputs else None
-            run = compiled.backward if inputs else compiled.backward_parameters
-            with np.errstate(all="ignore"):  # inf and NaN gradients are answers, as in Value.backward
-                grad_params = run(result[2], seed, n, GX, self._parameter_array)
-            grad_inputs = GX
+        with np.errstate(all="ignore"):
+            if kind == "interpreted":
+                grad_inputs, grad_params = self._interpreter.backward(result, seed, n, inputs)
+            else:
+                compiled = self._executor(kind)
+                grad_inputs = np.zeros((self.n_inputs, n)) if inputs else None
+                run = compiled.backward if inputs else compiled.backward_parameters
+                grad_params = run(result[2], seed, n, grad_inputs, self._parameter_array)
+        finite = np.isfinite(grad_params).all() and (grad_inputs is None or np.isfinite(grad_inputs).all())
+        if not finite:
+            # Value.backward's rules where a gradient is not finite: redo it carefully, which
+            # raises GateGradientError naming the gate and the sample (and changes nothing),
+            # or gives finite gradients where the only trouble was an infinite rule times dx = 0.
+            values = result if kind == "interpreted" else self._interpreter.forward(X, P, checked=True)
+            with np.errstate(all="ignore"):
+                grad_inputs, grad_params = self._interpreter.backward(values, seed, n, inputs, careful=True)
         for p, g in zip(self.program.parameters, grad_params.tolist()):
             p.grad += g
         return TapeGradients(grad_inputs.T.copy() if grad_inputs is not None else None, grad_params)
@@ -321,7 +327,7 @@ class Tape:
         return self._state
 
     def _root_value(self) -> float | np.ndarray:
-        kind, result, n = self._state
+        kind, result, n = self._state[:3]
         root = self.program.root
         value = result[root] if kind == "interpreted" else result[0]
         return _as_batch(value, self.program.ops[root].batched, n)
