@@ -37,6 +37,7 @@ _LAZY = {
     "unregister_gate": "checks.registration",
     "draw_dot": "show.drawing",
     "explain": "show.trace",
+    "Tape": "engine.tape",
 }
 
 

@@ -77,8 +77,8 @@ def _term_sizes(nodes: list[Value]) -> dict[int, float]:
     """For each node, the sum of ``|local derivative * dx|`` over the gates reading it."""
     sizes: dict[int, float] = {}
     for node in nodes:
-        if node.gate is None:
-            continue
+        if node.gate is None or node.grad == 0.0:
+            continue  # Value.backward's rule: a zero dx contributes exactly zero
         operands = node.parents
         partials = node.gate.partials(*(p.data for p in operands), node.data)
         for operand, partial in zip(operands, partials):

@@ -17,8 +17,12 @@ import pytest
 MODELS = Path(__file__).resolve().parents[1] / "autograd_gates" / "models"
 
 # Bottom to top. data: checks of data sets and the training warnings; persistence: save/load;
-# nn: Neuron, Layer, MLP; training: the generic loop; classic: models that train themselves.
-LAYERS = ["data", "persistence", "activations", "losses", "optim", "datasets", "nn", "training", "classic"]
+# nn: Neuron, Layer, MLP; tape_training: the loop's per-sample losses on the tape;
+# training: the generic loop; classic: models that train themselves.
+LAYERS = [
+    "data", "persistence", "activations", "losses", "optim", "datasets", "nn", "tape_training", "training",
+    "classic",
+]
 
 
 def _siblings_imported(module: str) -> set[str]:

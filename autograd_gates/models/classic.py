@@ -361,13 +361,15 @@ class SigmoidNeuron(_Linear):
         target_accuracy: float | None = None,
         seed: int = 0,
         progress: bool | None = None,
+        engine: str = "auto",
     ) -> History:
         """Train with ``training.fit`` (loss ``"bce_logits"``, ``SGD(lr=self.lr)``); returns its History.
 
         ``seed`` shuffles the samples when ``batch_size`` is given (the starting weights came
         from the constructor's ``seed``). Continues from the current weights. Stopping is as
         safe as ``training.fit``'s: a step that would make a weight infinite is not applied
-        (``DivergenceWarning``), and an exception or Ctrl-C puts the weights back.
+        (``DivergenceWarning``), and an exception or Ctrl-C puts the weights back. ``engine``:
+        ``"tape"``, ``"scalar"`` or ``"auto"`` (the tape), as in ``training.fit``.
         """
         self.history_ = fit(
             self.neuron,
@@ -380,6 +382,7 @@ class SigmoidNeuron(_Linear):
             target_accuracy=target_accuracy,
             seed=seed,
             progress=progress,
+            engine=engine,
         )
         return self.history_
 

@@ -25,10 +25,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..engine.arguments import count, finite_number, flag
+from ..engine.errors import GateError
+from ..engine.tape import TraceMismatchError
 from ..engine.value import Value
 from . import losses
 from .data import ConvergenceWarning, DivergenceWarning, as_inputs, as_labels
 from .optim import SGD, Adam, Optimizer
+from .tape_training import TapeTrainer, choose_engine
 
 __all__ = [
     "fit",
@@ -140,8 +143,8 @@ class History:
     or ``"diverged"`` (a gate overflowed, or the loss, a gradient or a step was not finite;
     the last epoch's loss is then ``inf`` if a gate overflowed, its accuracy ``nan``).
     ``reason`` says the same in a sentence, with the numbers (the epoch, the accuracy reached,
-    the parameter that would have overflowed). ``seconds`` is the wall time and is not
-    compared by ``==``.
+    the parameter that would have overflowed). ``seconds`` is the wall time and ``engine``
+    what computed the gradients (``"tape"`` or ``"scalar"``); neither is compared by ``==``.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -151,6 +154,7 @@ class History:
     stopped: str = "epochs"
     reason: str = ""
     seconds: float = field(default=0.0, compare=False)
+    engine: str = field(default="scalar", compare=False)  # what computed the gradients: "tape" or "scalar"
 
     @property
     def epochs(self) -> int:
@@ -237,6 +241,7 @@ def fit(
     predict: Callable[[Any], float] | None = None,
     seed: int = 0,
     progress: bool | None = None,
+    engine: str = "auto",
 ) -> History:
     """Train ``model`` on ``(X, y)`` with gradient descent; return the per-epoch ``History``.
 
@@ -263,6 +268,13 @@ def fit(
     * ``progress``: ``None`` prints a progress line to stderr only for runs longer than
       2 seconds; ``True`` always; ``False`` never. A run that stopped early ends its report
       with a line saying why (also in ``History.reason``).
+    * ``engine``: ``"tape"`` traces the model and the per-sample loss once and replays the
+      circuit for each batch with numpy (``engine.tape``; the same results, to rounding, in
+      milliseconds); ``"scalar"`` builds the circuit of Values every step. ``"auto"`` (the
+      default) takes the tape for a loss by name, and the scalar engine for a loss function
+      of your own (which takes the whole batch, so it cannot be traced one sample at a time)
+      or a model the tape cannot trace (one that branches on its data). ``History.engine``
+      says which one ran.
 
     Everything is validated before the first step. If the loss, a gradient or a step
     stops being finite, training stops before applying that step, with a
@@ -277,6 +289,8 @@ def fit(
     collector would only re-scan it (pausing halves the time of micrograd's moons demo).
     """
     spec = _loss_spec(loss)
+    chosen = choose_engine(engine, loss)
+    own_predict = predict
     predict = predict or (spec.predict if spec else None)
     loss_fn = spec.function if spec else loss
     n_features = _checked_model(model)
@@ -304,6 +318,10 @@ def fit(
     if lr_schedule is not None:
         _check_rate(lr_schedule(0), 0)
 
+    trainer = None
+    if chosen == "tape":
+        trainer = _tape_trainer(model, params, loss, X, y, l2, own_predict, required=engine == "tape")
+
     # What a run can change, to put back if it does not finish.
     tracked = list(dict.fromkeys([*params, *optimizer.params]))  # a Value hashes by identity
     snapshot = [(p, p.data, p.grad) for p in tracked]
@@ -312,7 +330,7 @@ def fit(
     rows, targets = X.tolist(), y.tolist()
     n = len(rows)
     size = n if batch_size is None else min(batch_size, n)
-    history = History()
+    history = History(engine="tape" if trainer is not None else "scalar")
     bar = Progress(epochs, progress)
     start = time.perf_counter()
     detail = ""  # what diverged
@@ -331,26 +349,36 @@ def fit(
                         history.learning_rate.append(optimizer.lr)
                     batch_y = [targets[i] for i in batch]
                     try:
-                        outputs = [model(rows[i]) for i in batch]
-                        total = loss_fn(batch_y, outputs)
-                        if l2:
-                            total = total + losses.l2_penalty(params, l2)
+                        if trainer is not None:
+                            total_data, outputs = trainer.forward(X[batch], y[batch])
+                        else:
+                            outputs = [model(rows[i]) for i in batch]
+                            total = loss_fn(batch_y, outputs)
+                            if l2:
+                                total = total + losses.l2_penalty(params, l2)
+                            total_data = total.data
                     except OverflowError as exc:  # a gate overflowed: the weights have blown up
                         loss_sum, counted, stop, detail = math.inf, max(counted, 1), "diverged", str(exc)
                         break
-                    loss_sum += total.data * len(batch)
+                    loss_sum += total_data * len(batch)
                     counted += len(batch)
-                    if predict is not None:
+                    if trainer is not None and predict is not None:
+                        correct += trainer.correct(outputs, y[batch])
+                    elif predict is not None:
                         correct += sum(predict(out) == t for out, t in zip(outputs, batch_y))
-                    if not math.isfinite(total.data):
-                        stop, detail = "diverged", f"the loss is {total.data!r}"
+                    if not math.isfinite(total_data):
+                        stop, detail = "diverged", f"the loss is {total_data!r}"
                         break
                     if size == n and target_accuracy is not None and correct / n >= target_accuracy:
                         stop = "target_accuracy"  # measured on these very weights: do not step
                         break
                     optimizer.zero_grad()
                     try:
-                        total.backward()  # GateGradientError, a FloatingPointError, if a gradient overflows
+                        # GateGradientError, a FloatingPointError, if a gradient overflows
+                        if trainer is not None:
+                            trainer.backward()
+                        else:
+                            total.backward()
                         optimizer.step()
                     except FloatingPointError as exc:  # the step changed nothing
                         stop, detail = "diverged", str(exc)
@@ -409,6 +437,18 @@ def _reason(history: History, epochs: int, target_accuracy: float | None, detail
     if history.stopped == "diverged":
         return f"{where}: diverged, {detail}"
     return f"ran all {epochs} epochs ({history.steps} steps)"
+
+
+def _tape_trainer(model, params, loss, X, y, l2, predict, required: bool) -> TapeTrainer | None:
+    """The tape for ``fit``, traced on the data; None (the scalar engine) if ``"auto"`` cannot trace."""
+    trainer = TapeTrainer(model, params, loss, X.shape[1], getattr(model, "n_outputs", None), l2, predict)
+    try:
+        trainer.prepare(X, y)
+    except (TraceMismatchError, GateError, ValueError, TypeError):
+        if required:
+            raise
+        return None  # "auto": the scalar engine trains it, and names any problem with the data
+    return trainer
 
 
 @contextmanager
