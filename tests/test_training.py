@@ -275,7 +275,8 @@ def test_progress_line_only_when_asked_or_slow(capsys):
     assert capsys.readouterr().err == ""
     fit(Neuron(2, "identity", seed=0), X, y, loss="bce_logits", epochs=3, progress=True)
     err = capsys.readouterr().err
-    assert "epoch 1/3  loss " in err and "accuracy" in err and err.endswith("\n")
+    assert "epoch 1/3 [#######-------------]  33%  loss " in err and "accuracy" in err
+    assert "epoch 3/3 [####################] 100%" in err and err.endswith(" s left)\n")
 
 
 def test_progress_is_throttled():
@@ -285,8 +286,8 @@ def test_progress_is_throttled():
         bar.update(epoch, 0.5, None)
     bar.close()
     text = stream.getvalue()
-    assert text.startswith("\repoch 1/1000  loss 0.5  (") and text.endswith(" s)\n")
-    assert text.count("epoch") == 1
+    assert text.startswith("\repoch 1/1000 [--------------------]   0%  loss 0.5  (")
+    assert text.endswith(" s left)\n") and text.count("epoch") == 1
 
 
 # -- several classes -----------------------------------------------------------------------

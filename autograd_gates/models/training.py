@@ -162,7 +162,9 @@ class History:
 
 
 class Progress:
-    """A one-line progress report on stderr, shown only once a run has taken ``after`` seconds.
+    """A progress bar on one line of stderr, shown only once a run has taken ``after`` seconds::
+
+        epoch 12/60 [####----------------]  20%  loss 0.312  accuracy 0.912  (1.2 s, 4.8 s left)
 
     ``enabled=None`` (the default in ``fit``) is quiet for short runs and reports long ones
     at most every ``every`` seconds; ``True`` reports from the start; ``False`` never.
@@ -187,6 +189,8 @@ class Progress:
         self.last = -math.inf
         self.shown = False
 
+    WIDTH = 20  # characters of the bar
+
     def update(self, epoch: int, loss: float, accuracy: float | None, force: bool = False) -> None:
         if self.enabled is False:
             return
@@ -195,8 +199,15 @@ class Progress:
         if not force and (elapsed < self.after or now - self.last < self.every):
             return
         self.last = now
+        done = (epoch + 1) / self.total
+        filled = round(self.WIDTH * done)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
         acc = f"  accuracy {accuracy:.3f}" if accuracy is not None else ""
-        self.stream.write(f"\repoch {epoch + 1}/{self.total}  loss {loss:.6g}{acc}  ({elapsed:.1f} s)")
+        left = elapsed / done - elapsed
+        self.stream.write(
+            f"\repoch {epoch + 1}/{self.total} [{bar}] {done:4.0%}  loss {loss:.6g}{acc}  "
+            f"({elapsed:.1f} s, {left:.1f} s left)"
+        )
         self.stream.flush()
         self.shown = True
 

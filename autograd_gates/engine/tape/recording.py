@@ -215,14 +215,15 @@ def _live(ops: list[Op], roots: list[int]) -> tuple[list[Op], dict[int, int]]:
         if live[slot]:
             for a in ops[slot].args:
                 live[a] = True
+    if all(live):  # nothing was folded away: the usual case
+        return ops, {slot: slot for slot in range(len(ops))}
     renumber: dict[int, int] = {}
     kept: list[Op] = []
     for slot, op in enumerate(ops):
         if live[slot]:
             renumber[slot] = len(kept)
-            if op.args:
-                op = replace(op, args=tuple(renumber[a] for a in op.args))
-            kept.append(op)
+            args = tuple(renumber[a] for a in op.args)
+            kept.append(replace(op, args=args) if args != op.args else op)
     return kept, renumber
 
 

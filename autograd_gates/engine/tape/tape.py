@@ -334,10 +334,11 @@ class Tape:
 
     def _parameter_values(self) -> list[float]:
         values = [p.data for p in self.program.parameters]
-        for i, v in enumerate(values):
-            if not math.isfinite(v):
-                p = self.program.parameters[i]
-                raise ValueError(f"parameter {p.label or i!r} holds {v!r}; parameters must be finite")
+        if not math.isfinite(math.fsum(values)):  # one pass; inf - inf or a NaN anywhere shows here
+            for i, v in enumerate(values):
+                if not math.isfinite(v):
+                    p = self.program.parameters[i]
+                    raise ValueError(f"parameter {p.label or i!r} holds {v!r}; parameters must be finite")
         return values
 
     def _checked_batch(self, batch: object) -> np.ndarray:
