@@ -130,11 +130,11 @@ def test_program_listing_shows_ops_in_topological_order():
     program = record(out, [x], [w, b])
     assert str(program).splitlines() == [
         "%0 = param 'w'",
-        "%1 = input 'x' (column 0)                per sample",
-        "%2 = mul(%0, %1)                         per sample",
+        "%1 = input 'x' (column 0)  per sample",
+        "%2 = mul(%0, %1)           per sample",
         "%3 = param 'b'",
-        "%4 = add(%2, %3)                         per sample",
-        "%5 = relu(%4)                            per sample, root",
+        "%4 = add(%2, %3)           per sample",
+        "%5 = relu(%4)              per sample, root",
     ]
 
 

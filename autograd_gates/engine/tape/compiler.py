@@ -51,6 +51,10 @@ class Dense:
     bias: np.ndarray | None  # (lanes,) parameter positions, or no bias
     unique: bool  # no parameter appears twice among weights and bias
 
+    def describe(self) -> str:
+        bias = " + b" if self.bias is not None else ""
+        return f"B{self.block} = W @ H{bias}: {_count(self.lanes, 'neuron')} x {_count(self.inputs, 'input')}"
+
 
 @dataclass(frozen=True, eq=False)
 class Map:
@@ -65,6 +69,9 @@ class Map:
     gate: Gate
     operands: tuple[tuple[str, object], ...]
 
+    def describe(self) -> str:
+        return f"B{self.block} = {_name(self.gate)}(...): on {len(self.lanes)} rows at once"
+
 
 @dataclass(frozen=True, eq=False)
 class ParameterDot:
@@ -78,6 +85,9 @@ class ParameterDot:
     @property
     def lanes(self) -> tuple[int, ...]:
         return (self.slot,)
+
+    def describe(self) -> str:
+        return f"%{self.slot} = one dot product of {len(self.left)} parameter pairs"
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +186,8 @@ class _Generator:
                 s = item.slot
                 op = ops[s]
                 args = ", ".join(f"v{a}" for a in op.args)
+                if op.kind in (INPUT, PARAM, CONST) and s not in self.named:
+                    continue  # read only inside a fused block (a layer's weights, its inputs)
                 if op.kind == INPUT:
                     lines.append(f"v{s} = X[{op.index}]")
                 elif op.kind == PARAM:
@@ -185,13 +197,13 @@ class _Generator:
                 elif op.kind == GATE and op.batched:
                     forms = array_forms(op.gate)
                     self.namespace[f"F{s}"] = forms.forward
-                    lines.append(f"v{s} = F{s}({args})")
+                    lines.append(f"v{s} = F{s}({args})  # {_name(op.gate)}")
                     if forms.has_domain:
                         self.namespace[f"D{s}"] = forms.defined
                         lines.append(f"if not _all(D{s}({args})): raise _Refused({s})")
                 elif op.kind == GATE:
                     self.namespace[f"S{s}"] = op.gate.forward
-                    lines.append(f"v{s} = S{s}({args})")
+                    lines.append(f"v{s} = S{s}({args})  # {_name(op.gate)}, one number")
                     lines.append(f"if v{s} - v{s} != 0.0: raise _Refused({s})")
                 else:  # REDUCE
                     (a,) = op.args
@@ -205,7 +217,7 @@ class _Generator:
                 s = item.slot
                 self.namespace[f"L{s}"], self.namespace[f"K{s}"] = item.left, item.right
                 offset = f"{item.offset!r} + " if item.offset else ""
-                lines.append(f"v{s} = {offset}float(_vdot(PA[L{s}], PA[K{s}]))")
+                lines.append(f"v{s} = {offset}float(_vdot(PA[L{s}], PA[K{s}]))  # {len(item.left)} products")
                 lines.append(f"if v{s} - v{s} != 0.0: raise _Refused({s})")
             elif isinstance(item, Dense):
                 b = item.block
@@ -216,14 +228,15 @@ class _Generator:
                 if item.bias is not None:
                     self.namespace[f"C{b}"] = item.bias
                     product += f" + PA[C{b}][:, None]"
-                lines.append(f"B{b} = {product}")
+                shape = f"{_count(item.lanes, 'neuron')} x {_count(item.inputs, 'input')}"
+                lines.append(f"B{b} = {product}  # {shape}")
                 lines.extend(self._aliases(item))
             else:  # Map
                 b = item.block
                 forms = array_forms(item.gate)
                 self.namespace[f"F{b}m"] = forms.forward
                 args = ", ".join(self._map_operand(o) for o in item.operands)
-                lines.append(f"B{b} = F{b}m({args})")
+                lines.append(f"B{b} = F{b}m({args})  # {_name(item.gate)} on {len(item.lanes)} rows")
                 if forms.has_domain:
                     self.namespace[f"D{b}m"] = forms.defined
                     lines.append(f"if not _all(D{b}m({args})): raise _Refused({item.lanes[0]})")
@@ -518,6 +531,14 @@ def _partial_kinds(gate: Gate, forms: object, batched: tuple[bool, ...]) -> list
                 and isinstance(second, np.ndarray):
             kinds[t] = _ARRAY
     return kinds
+
+
+def _count(items: tuple, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _name(gate: Gate) -> str:
+    return gate.symbol if gate.exponent is not None else gate.name
 
 
 def _names_in(lines: list[str]) -> set[str]:

@@ -79,16 +79,17 @@ class Program:
         return len(self.ops)
 
     def __str__(self) -> str:
+        described = [op.describe(slot) for slot, op in enumerate(self.ops)]
+        width = max(len(line) for line in described)
         lines = []
-        for slot, op in enumerate(self.ops):
+        for slot, (op, line) in enumerate(zip(self.ops, described)):
             tags = []
             if op.batched:
                 tags.append("per sample")
             if slot == self.root:
                 tags.append("root")
             tags.extend(f"output {name!r}" for name, s in self.outputs.items() if s == slot)
-            line = op.describe(slot)
-            lines.append(f"{line:<40} {', '.join(tags)}".rstrip())
+            lines.append(f"{line:<{width}}  {', '.join(tags)}".rstrip())
         return "\n".join(lines)
 
     def keys(self) -> tuple:

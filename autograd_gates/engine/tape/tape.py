@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import DomainError
 from ..value import Value
-from .compiler import Compiled, compile_schedule, plain_schedule
+from .compiler import Compiled, Single, compile_schedule, plain_schedule
 from .fusion import fused_schedule
 from .interpreter import Interpreter, _Refused
 from .recording import REDUCTIONS, Program, record
@@ -183,9 +183,10 @@ class Tape:
         return len(self.program)
 
     def __repr__(self) -> str:
+        inputs, params = self.n_inputs, len(self.parameters)
         return (
-            f"<Tape: {len(self.program)} ops, {self.n_inputs} data inputs, "
-            f"{len(self.parameters)} parameters, level {self.level!r}>"
+            f"<Tape: {len(self.program)} ops, {inputs} data input{'' if inputs == 1 else 's'}, "
+            f"{params} parameter{'' if params == 1 else 's'}, level {self.level!r}>"
         )
 
     def source(self, level: str | None = None) -> str:
@@ -196,11 +197,9 @@ class Tape:
         return self._executor(level).source
 
     def fused_blocks(self) -> list[str]:
-        """One line per matrix product or block-wide gate the fused replay found."""
-        compiled = self._executor("fused")
-        return [line.strip() for line in compiled.source.splitlines()
-                if "_matmul(M" in line and "=" in line and "GH" not in line and "gP" not in line
-                or line.strip().startswith("B") and "m(" in line]
+        """What the fused replay groups: one line per matrix product, block-wide gate or dot product."""
+        items = fused_schedule(self.program).items
+        return [item.describe() for item in items if not isinstance(item, Single)]
 
     # -- replay -------------------------------------------------------------------------------------
 
