@@ -17,9 +17,10 @@ engine's loss equals micrograd's to 1e-12 (relative) and that the updated weight
   loss written with tensors, ``loss.backward()`` and the update under ``no_grad``. Only if torch is
   installed (``pip install -e ".[bench]"``).
 
-Then a 10,000-sample batch (the same recipe, more points): time per step, and the peak memory of
-one step, each engine in a fresh process: the rise of its peak resident memory (``VmHWM``) over
-the step, and, for the Python engines, the peak of ``tracemalloc``.
+Then a 10,000-sample batch (the same recipe, more points), each engine in a fresh process: the
+time of a warm step, and the peak memory of the first step after setup (the tape traced and
+compiled): the rise of the peak resident memory (``VmHWM``, reset just before) and, for the Python
+engines, the peak that ``tracemalloc`` sees.
 
 Times are CPU time (``time.process_time``) per step, best and median of the runs, the engines
 taking turns; a fast step is timed as a loop of steps long enough to measure. numpy's BLAS and
@@ -250,10 +251,11 @@ def child(engine: str, n_points: int) -> dict[str, float | None]:
     """One step of ``engine`` on ``n_points`` points, in this (fresh) process: time and peak memory."""
     points, labels = demo.two_moons(n_points)
     builder = engines(points, labels)[engine]
-    step = builder()
-    step()  # warm: the first step's one-time costs are not the batch's
+    step = builder()  # the tape is traced and compiled here, outside what is measured
     gc.collect()
     gc.freeze()
+    # Memory: the first step, whose arrays (or tensors) the process has not held before; a later
+    # step reuses the memory the allocator kept and would show no rise.
     reset = True
     try:
         Path("/proc/self/clear_refs").write_text("5")  # the peak resident size starts again here
@@ -261,18 +263,14 @@ def child(engine: str, n_points: int) -> dict[str, float | None]:
         reset = False
     before = _rss_kib("VmRSS")
     tracemalloc.start()
-    start = clock()
     step()
-    seconds = clock() - start
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     peak = _rss_kib("VmHWM")
     rss = (peak - before) * 1024 if reset and peak is not None and before is not None else None
-    # tracemalloc slows the Python engines: time one more step without it.
+    # Time: a warm step, without tracemalloc (which slows the Python engines).
     gc.collect()
-    start = clock()
-    step()
-    seconds = clock() - start
+    seconds = time_step(step, 0.5)
     python_engine = engine not in ("PyTorch tensor MLP",)
     return {"seconds": seconds, "rss_bytes": rss, "traced_bytes": traced if python_engine else None}
 
@@ -353,9 +351,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
             names = ["tape, fused"]
         big = big_batch(names, args.big)
         print()
-        print(f"{args.big:,} points, one step each in a fresh process:")
+        print(f"{args.big:,} points, each engine in a fresh process:")
         print()
-        rows = [("engine", "time per step", "peak memory (resident rise)", "peak memory (tracemalloc)")]
+        rows = [("engine", "time per step", "memory of a step: resident rise", "tracemalloc peak")]
         for name, r in big.items():
             rows.append((name, _ms(r["seconds"]), _mib(r["rss_bytes"]), _mib(r["traced_bytes"])))
         _table(rows)

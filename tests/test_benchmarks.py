@@ -204,7 +204,7 @@ def test_tape_benchmark_quick_run_prints_every_engine(tape_bench, capsys):
     for name in engines:
         assert f"| {name} |" in out
     assert set(results["times"]) == set(engines)
-    assert "200 points, one step each in a fresh process" in out
+    assert "200 points, each engine in a fresh process" in out
     assert results["big"]["tape, fused"]["seconds"] > 0
 
 
