@@ -485,7 +485,7 @@ def test_an_early_stop_is_said_in_the_progress_report_and_the_history(capsys):
     )
     assert history.reason == expected
     lines = capsys.readouterr().err.split("\r")[-1].splitlines()
-    assert lines[0].startswith(f"epoch {history.epochs}/100  loss ")
+    assert lines[0].startswith(f"epoch {history.epochs}/100 [") and "%  loss " in lines[0]
     assert lines[1] == expected and len(lines) == 2
 
 
@@ -493,4 +493,4 @@ def test_a_full_run_says_so_without_an_extra_line(capsys):
     X, y = datasets.and_gate()
     history = fit(Neuron(2, "identity", seed=0), X, y, loss="bce_logits", epochs=3, progress=True)
     assert history.stopped == "epochs" and history.reason == "ran all 3 epochs (3 steps)"
-    assert capsys.readouterr().err.split("\r")[-1].startswith("epoch 3/3  loss ")
+    assert capsys.readouterr().err.split("\r")[-1].startswith("epoch 3/3 [####################] 100%  loss ")
