@@ -5,11 +5,12 @@ with Values, and ``backward()`` run on each (parameters accumulate, as the tape 
 
 Closeness is relative to the size of the computation: a tape value must lie within ``1e-12``
 of the largest magnitude among the *scalar circuit's* values for that sample, and a gradient
-(a data input's, per sample, or a parameter's, summed over the batch) within ``1e-12`` of the sum
-of the magnitudes of the terms it adds up: ``|local derivative * dx|`` for every gate reading the
-leaf, in every sample. That is what "equal to rounding" means when additions are reordered: a
-matrix product adds the same terms in another order, so a result that cancels down to nearly 0
-keeps an error of the size of its terms.
+(a data input's, per sample, or a parameter's, summed over the batch) within ``1e-12`` of the
+size of the sum it is: backward run on magnitudes (``|local derivative| * |dx|`` along every
+path), in every sample. That is what "equal to rounding" means when additions are reordered (a
+matrix product adds the same terms in another order) or when a table function rounds its last bit
+differently from numpy's: a result that cancels down to nearly 0 keeps an error of the size of
+its terms.
 """
 
 from __future__ import annotations
@@ -74,15 +75,20 @@ def scalar_reference(fn: Callable[..., Value], batch: np.ndarray, params: Sequen
 
 
 def _term_sizes(nodes: list[Value]) -> dict[int, float]:
-    """For each node, the sum of ``|local derivative * dx|`` over the gates reading it."""
-    sizes: dict[int, float] = {}
-    for node in nodes:
-        if node.gate is None or node.grad == 0.0:
-            continue  # Value.backward's rule: a zero dx contributes exactly zero
+    """For each node, the size of the sum its gradient is: backward with every local derivative
+    and every upstream gradient taken by its magnitude (the sum over all paths of ``|products|``).
+
+    A gradient that cancels to nearly 0 anywhere on the way (``e / e``) keeps the size of its terms.
+    """
+    sizes: dict[int, float] = {id(nodes[-1]): 1.0}
+    for node in reversed(nodes):
+        size = sizes.get(id(node), 0.0)
+        if node.gate is None or size == 0.0:
+            continue
         operands = node.parents
         partials = node.gate.partials(*(p.data for p in operands), node.data)
         for operand, partial in zip(operands, partials):
-            sizes[id(operand)] = sizes.get(id(operand), 0.0) + abs(partial * node.grad)
+            sizes[id(operand)] = sizes.get(id(operand), 0.0) + abs(partial) * size
     return sizes
 
 

@@ -37,7 +37,7 @@ def hinge_tape(model, params, batch, level):
     """micrograd's demo loss on the tape: mean of relu(1 - y * score), plus 1e-4 L2."""
 
     def per_sample(x0, x1, t):
-        score = model([x0, x1])[0]
+        score = model([x0, x1])  # one output: a Value
         return (1.0 - t * score).relu(), {"score": score}
 
     return Tape.trace(per_sample, batch[0], params, names=["x0", "x1", "y"], reduce="mean",
@@ -45,7 +45,7 @@ def hinge_tape(model, params, batch, level):
 
 
 def hinge_scalar(model, params, X, y):
-    terms = [(1.0 - t * model(list(x))[0]).relu() for x, t in zip(X.tolist(), y.tolist())]
+    terms = [(1.0 - t * model(list(x))).relu() for x, t in zip(X.tolist(), y.tolist())]
     total = terms[0]
     for term in terms[1:]:
         total = total + term
@@ -79,7 +79,7 @@ def test_demo_step_loss_and_gradients_match_the_scalar_engine(level):
     assert [p.grad for p in params] == grads.parameters.tolist()
     scores = tape.output("score")
     assert scores.shape == (len(X),)
-    expected_scores = np.array([model(list(x))[0].data for x in X.tolist()])
+    expected_scores = np.array([model(list(x)).data for x in X.tolist()])
     assert np.max(np.abs(scores - expected_scores)) <= 1e-12 * np.max(np.abs(expected_scores))
 
 
@@ -89,12 +89,12 @@ def test_unfused_replay_of_add_mul_relu_is_the_scalar_engine_bit_for_bit(level):
     X, _ = moons_like(25)
     model = MLP(2, [8, 8, 1], seed=3)
     params = model.parameters()
-    tape = Tape.trace(lambda a, b: model([a, b])[0], X[0], params, level=level)
+    tape = Tape.trace(lambda a, b: model([a, b]), X[0], params, level=level)
     scores = tape.forward(X)
     grads = tape.backward()
     for i, row in enumerate(X.tolist()):
         xs = [Value(v) for v in row]
-        out = model(xs)[0]
+        out = model(xs)
         out.backward()
         assert scores[i] == out.data
         assert grads.inputs[i].tolist() == [x.grad for x in xs]

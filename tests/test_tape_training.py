@@ -139,3 +139,25 @@ def test_sigmoid_neuron_fit_takes_the_engine(engine):
     reference = SigmoidNeuron(2, lr=0.5, seed=0)
     other = reference.fit(X, Y01, epochs=10, engine="scalar" if engine == "tape" else "tape")
     np.testing.assert_allclose(history.loss, other.loss, rtol=1e-12)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, RuntimeError])
+def test_an_interrupted_fit_on_the_tape_puts_everything_back(monkeypatch, error):
+    from autograd_gates.engine.tape import Tape
+
+    model = MLP(2, [4, 1], seed=0)
+    before = [(p.data, p.grad) for p in model.parameters()]
+    forward = Tape.forward
+    calls = []
+
+    def interrupted(self, batch):
+        calls.append(1)
+        if len(calls) == 6:  # in the sixth epoch: five steps were taken
+            raise error()
+        return forward(self, batch)
+
+    monkeypatch.setattr(Tape, "forward", interrupted)
+    with pytest.raises(error):
+        fit(model, X, SIGNED, epochs=50, progress=False, engine="tape")
+    assert len(calls) == 6
+    assert [(p.data, p.grad) for p in model.parameters()] == before
