@@ -61,6 +61,15 @@ def test_micrograds_demo_trains_the_same_on_the_tape_as_on_the_scalar_engine():
     assert histories["tape"].accuracy == histories["scalar"].accuracy
 
 
+def test_auto_leaves_a_tiny_step_to_the_scalar_engine():
+    from autograd_gates.datasets import and_gate
+
+    X4, y4 = and_gate()  # 4 samples, 3 parameters: 12 parameter-samples per step
+    assert SigmoidNeuron(2, seed=0).fit(X4, y4, epochs=2).engine == "scalar"
+    assert SigmoidNeuron(2, seed=0).fit(X4, y4, epochs=2, engine="tape").engine == "tape"
+    assert SigmoidNeuron(2, seed=0).fit(X, Y01, epochs=2).engine == "tape"  # 3 x 60
+
+
 def test_auto_takes_the_tape_for_a_loss_by_name_and_the_scalar_engine_for_a_function():
     model = MLP(2, [4, 1], seed=0)
     assert fit(model, X, SIGNED, loss="hinge", epochs=2, progress=False).engine == "tape"

@@ -283,9 +283,10 @@ def fit(
       circuit for each batch with numpy (``engine.tape``; the same results, to rounding, in
       milliseconds); ``"scalar"`` builds the circuit of Values every step. ``"auto"`` (the
       default) takes the tape for a loss by name, and the scalar engine for a loss function
-      of your own (which takes the whole batch, so it cannot be traced one sample at a time)
-      or a model the tape cannot trace (one that branches on its data). ``History.engine``
-      says which one ran.
+      of your own (which takes the whole batch, so it cannot be traced one sample at a time),
+      for a model the tape cannot trace (one that branches on its data), and for a tiny step
+      (parameters x samples per step under 32, where tracing costs more than it saves).
+      ``History.engine`` says which one ran.
 
     Everything is validated before the first step. If the loss, a gradient or a step
     stops being finite, training stops before applying that step, with a
@@ -300,7 +301,7 @@ def fit(
     collector would only re-scan it (pausing halves the time of micrograd's moons demo).
     """
     spec = _loss_spec(loss)
-    chosen = choose_engine(engine, loss)
+    choose_engine(engine, loss)  # a bad name or a tape without a loss by name: refused now
     own_predict = predict
     predict = predict or (spec.predict if spec else None)
     loss_fn = spec.function if spec else loss
@@ -330,7 +331,8 @@ def fit(
         _check_rate(lr_schedule(0), 0)
 
     trainer = None
-    if chosen == "tape":
+    per_step = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
+    if choose_engine(engine, loss, len(params), per_step) == "tape":
         trainer = _tape_trainer(model, params, loss, X, y, l2, own_predict, required=engine == "tape")
 
     # What a run can change, to put back if it does not finish.
