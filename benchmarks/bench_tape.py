@@ -23,11 +23,10 @@ compiled): the rise of the peak resident memory (``VmHWM``, reset just before) a
 engines, the peak that ``tracemalloc`` sees.
 
 Times are CPU time (``time.process_time``) per step, best and median of the runs, the engines
-taking turns; a fast step is timed as a loop of steps long enough to measure. numpy's BLAS and
-PyTorch are held to one thread, so every engine uses one core. The objects alive before timing
-(the libraries imported, torch's among them) are frozen out of Python's cyclic collector
-(``gc.freeze``): micrograd and the scalar engine make work for the collector, and each of its
-full passes would otherwise walk torch's objects too.
+taking turns; a fast step is timed as a loop of steps long enough to measure. Each timing runs in
+a fresh process that holds only its own engine: Python's cyclic collector walks every object a
+process holds, and micrograd (which makes work for it) would otherwise pay for torch's objects.
+numpy's BLAS and PyTorch are held to one thread, so every engine uses one core.
 """
 
 from __future__ import annotations
@@ -39,6 +38,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
@@ -60,10 +61,7 @@ import bench_micrograd as demo  # noqa: E402
 from autograd_gates import Value  # noqa: E402
 from autograd_gates.engine.tape import LEVELS, Tape  # noqa: E402
 
-try:
-    import torch
-except ImportError:  # the run goes on without the PyTorch rows
-    torch = None
+HAS_TORCH = importlib.util.find_spec("torch") is not None  # imported only by the process timing it
 
 ALPHA = 1e-4
 LEARNING_RATE = 1.0
@@ -139,6 +137,9 @@ class TorchStep:
     """PyTorch's tensor MLP: nn.Linear layers, float64, one thread, micrograd's weights."""
 
     def __init__(self, points, labels) -> None:
+        import torch
+
+        self.torch = torch
         torch.set_num_threads(1)
         layers = []
         weights = initial_weights()
@@ -155,6 +156,7 @@ class TorchStep:
         self.y = torch.tensor(labels, dtype=torch.float64)
 
     def __call__(self) -> float:
+        torch = self.torch
         scores = self.model(self.X)[:, 0]
         data_loss = torch.relu(1 + -self.y * scores).sum() * (1.0 / len(self.y))
         reg_loss = ALPHA * sum((p * p).sum() for p in self.model.parameters())
@@ -169,7 +171,7 @@ class TorchStep:
     def weights(self) -> list[float]:
         out = []
         for layer in self.model:
-            if isinstance(layer, torch.nn.Linear):
+            if isinstance(layer, self.torch.nn.Linear):
                 for row, b in zip(layer.weight.tolist(), layer.bias.tolist()):
                     out.extend([*row, b])  # micrograd's order: a neuron's weights, then its bias
         return out
@@ -183,7 +185,7 @@ def engines(points, labels, with_micrograd: bool = True) -> dict[str, Callable[[
     made["scalar engine"] = lambda: ScalarStep("autograd_gates", points, labels)
     for level in LEVELS:
         made[f"tape, {level}"] = lambda level=level: TapeStep(level, points, labels)
-    if torch is not None:
+    if HAS_TORCH:
         made["PyTorch tensor MLP"] = lambda: TorchStep(points, labels)
     return made
 
@@ -224,14 +226,27 @@ def time_step(step: Callable[[], object], budget: float) -> float:
     return (clock() - start) / repeats
 
 
-def timings(builders: dict[str, Callable[[], object]], runs: int, budget: float) -> dict[str, list[float]]:
-    steps = {name: build() for name, build in builders.items()}
-    results: dict[str, list[float]] = {name: [] for name in steps}
-    names = list(steps)
+def timings(names: Sequence[str], runs: int, budget: float, n_points: int) -> dict[str, list[float]]:
+    """Seconds per step, each engine timed ``runs`` times, each time in a fresh process.
+
+    A process holds only its own engine (micrograd's, or torch and its objects): the cyclic
+    collector walks every object a process holds, so an engine timed beside another's imports
+    would pay for them. The engines take turns, run by run.
+    """
+    results: dict[str, list[float]] = {name: [] for name in names}
     for run in range(runs):
         for name in names if run % 2 == 0 else names[::-1]:
-            results[name].append(time_step(steps[name], budget))
+            results[name].append(_child(name, n_points, "time", budget)["seconds"])
     return results
+
+
+def _child(name: str, n_points: int, what: str, budget: float = 0.2) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--points", str(n_points), "--measure", what,
+         "--budget", str(budget)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # -- the big batch, one engine per process ------------------------------------------------------------
@@ -247,13 +262,15 @@ def _rss_kib(field: str) -> int | None:
     return None
 
 
-def child(engine: str, n_points: int) -> dict[str, float | None]:
-    """One step of ``engine`` on ``n_points`` points, in this (fresh) process: time and peak memory."""
+def child(engine: str, n_points: int, what: str, budget: float) -> dict[str, float | None]:
+    """In a fresh process: ``"time"``, seconds per step of ``engine``; ``"memory"``, also the peak
+    memory of its first step after setup."""
     points, labels = demo.two_moons(n_points)
-    builder = engines(points, labels)[engine]
-    step = builder()  # the tape is traced and compiled here, outside what is measured
+    step = engines(points, labels)[engine]()  # a tape is traced and compiled here, not timed
+    if what == "time":
+        step()  # warm
+        return {"seconds": time_step(step, budget)}
     gc.collect()
-    gc.freeze()
     # Memory: the first step, whose arrays (or tensors) the process has not held before; a later
     # step reuses the memory the allocator kept and would show no rise.
     reset = True
@@ -268,22 +285,14 @@ def child(engine: str, n_points: int) -> dict[str, float | None]:
     tracemalloc.stop()
     peak = _rss_kib("VmHWM")
     rss = (peak - before) * 1024 if reset and peak is not None and before is not None else None
-    # Time: a warm step, without tracemalloc (which slows the Python engines).
     gc.collect()
-    seconds = time_step(step, 0.5)
-    python_engine = engine not in ("PyTorch tensor MLP",)
+    seconds = time_step(step, budget)  # warm, and without tracemalloc (which slows Python engines)
+    python_engine = engine != "PyTorch tensor MLP"
     return {"seconds": seconds, "rss_bytes": rss, "traced_bytes": traced if python_engine else None}
 
 
-def big_batch(names: Sequence[str], n_points: int) -> dict[str, dict]:
-    results = {}
-    for name in names:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--points", str(n_points)],
-            capture_output=True, text=True, check=True,
-        )
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-    return results
+def big_batch(names: Sequence[str], n_points: int, budget: float) -> dict[str, dict]:
+    return {name: _child(name, n_points, "memory", budget) for name in names}
 
 
 # -- the report ---------------------------------------------------------------------------------------
@@ -307,32 +316,30 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
     parser.add_argument("--big-scalar", action="store_true",
                         help="also run the scalar engines on the big batch (minutes for micrograd)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", default="time", help=argparse.SUPPRESS)
     parser.add_argument("--points", type=int, default=100, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.points)))
+        print(json.dumps(child(args.child, args.points, args.measure, args.budget)))
         return {}
     if args.quick:
         args.runs, args.budget, args.points, args.big = 1, 0.01, 8, min(args.big, 200)
 
     points, labels = demo.two_moons(args.points)
     builders = engines(points, labels)
+    tapes = {level: TapeStep(level, points, labels) for level in LEVELS}  # traced before torch loads
     losses = check_agreement(builders)
+    torch_version = importlib.metadata.version("torch") if HAS_TORCH else None
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch is not None else ", torch not installed")
-          + f"; {args.runs} runs, CPU time, one thread")
+          + (f", torch {torch_version}" if torch_version else ", torch not installed")
+          + f"; {args.runs} runs, CPU time, one thread, each timing in a fresh process")
     print(f"MLP 2-16-16-1 on {args.points} two-moons points: every engine's loss = {losses['micrograd']!r} "
           f"(to 1e-12; spread {max(losses.values()) - min(losses.values()):.1e})")
-    tapes = {level: TapeStep(level, points, labels) for level in LEVELS}
     for level, step in tapes.items():
         print(f"tape, {level}: {len(step.tape)} ops, traced in {_ms(step.trace_seconds)}, "
               f"compiled in {_ms(step.compile_seconds)} (once per model)")
 
-    # Everything alive now (numpy, torch and their modules) is frozen out of the cyclic collector:
-    # micrograd and the scalar engine lean on it, and importing torch would otherwise slow them.
-    gc.collect()
-    gc.freeze()
-    times = timings(builders, args.runs, args.budget)
+    times = timings(list(builders), args.runs, args.budget, args.points)
     best = {name: min(t) for name, t in times.items()}
     median = {name: statistics.median(t) for name, t in times.items()}
     rows = [("engine", "time per step (best / median)", "x micrograd (best / median)")]
@@ -349,7 +356,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
             names = list(builders)
         if args.quick:
             names = ["tape, fused"]
-        big = big_batch(names, args.big)
+        big = big_batch(names, args.big, args.budget)
         print()
         print(f"{args.big:,} points, each engine in a fresh process:")
         print()

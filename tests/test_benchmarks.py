@@ -199,7 +199,7 @@ def test_tape_benchmark_quick_run_prints_every_engine(tape_bench, capsys):
     results = tape_bench.run(["--quick"])
     out = capsys.readouterr().out
     engines = ["micrograd", "scalar engine", "tape, interpreted", "tape, compiled", "tape, fused"]
-    if tape_bench.torch is not None:
+    if tape_bench.HAS_TORCH:
         engines.append("PyTorch tensor MLP")
     for name in engines:
         assert f"| {name} |" in out
