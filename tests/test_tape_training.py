@@ -170,3 +170,23 @@ def test_an_interrupted_fit_on_the_tape_puts_everything_back(monkeypatch, error)
         fit(model, X, SIGNED, epochs=50, progress=False, engine="tape")
     assert len(calls) == 6
     assert [(p.data, p.grad) for p in model.parameters()] == before
+
+
+class Unsized:
+    """A model of one's own that does not say how many outputs it has."""
+
+    def __init__(self) -> None:
+        self.mlp = MLP(2, [4, 2], seed=0)
+
+    def __call__(self, x):
+        return self.mlp(x)
+
+    def parameters(self):
+        return self.mlp.parameters()
+
+
+def test_softmax_on_the_tape_needs_the_number_of_classes():
+    with pytest.raises(ValueError, match="needs the number of classes: the model has no n_outputs"):
+        fit(Unsized(), X, Y01, loss="softmax_cross_entropy", epochs=2, engine="tape")
+    history = fit(Unsized(), X, Y01, loss="softmax_cross_entropy", epochs=2, progress=False)
+    assert history.engine == "scalar"

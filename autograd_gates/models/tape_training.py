@@ -145,7 +145,15 @@ class TapeTrainer:
 
     def prepare(self, X: np.ndarray, y: np.ndarray) -> None:
         """Trace on the first sample; trace a few samples again to check they take the same path."""
+        if self.spec.one_hot and self.n_classes is None:
+            raise ValueError(
+                f"{self.loss} on the tape needs the number of classes: the model has no n_outputs"
+            )
         self.tape = self._trace(self._columns(X, y))
+        if self.spec.one_hot and self.n_outputs != self.n_classes:
+            raise ValueError(
+                f"the model gives {self.n_outputs} outputs but says n_outputs = {self.n_classes}"
+            )
 
     def _trace(self, batch: np.ndarray) -> Tape:
         spec, n = self.spec, self.n_features
