@@ -1,7 +1,7 @@
 """micrograd's demo step on every engine, side by side in one run: micrograd, the scalar engine,
 the tape at each level, and PyTorch's tensor MLP.
 
-    python benchmarks/bench_tape.py            # the full run (about a minute)
+    python benchmarks/bench_tape.py            # the full run (a few minutes)
     python benchmarks/bench_tape.py --quick    # tiny sizes, one run: a smoke test
 
 The step is micrograd's demo notebook's loop body: MLP 2-16-16-1 (relu, last layer linear) on
@@ -306,6 +306,8 @@ def big_batch(names: Sequence[str], n_points: int, budget: float) -> dict[str, d
 
 
 def _ms(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
     return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
 
 
@@ -321,7 +323,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
                         help="seconds a fast engine's loop of steps fills")
     parser.add_argument("--big", type=int, default=10_000, help="points in the big batch (0: skip it)")
     parser.add_argument("--big-scalar", action="store_true",
-                        help="also run the scalar engines on the big batch (minutes for micrograd)")
+                        help="also run micrograd and the scalar engine on the big batch (slow)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--measure", default="time", help=argparse.SUPPRESS)
     parser.add_argument("--points", type=int, default=100, help=argparse.SUPPRESS)
