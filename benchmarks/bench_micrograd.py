@@ -28,9 +28,9 @@ Six measurements, each on identical work for both engines, each shown as a ratio
    the extra peak while backpropagating it.
 5. the deepest chain ``y = y + 1`` each engine can backpropagate.
 6. growth: build + backward cost per gate of the program of (1) at 1k, 10k, 100k and 1M gates
-   (width ``max(500, gates // 200)``, so about 200 gates deep), collector on and off. micrograd
-   runs up to ``--micrograd-max`` gates (100,000 by default: at 1M it needs about 76 us and 1 KB
-   per gate, over a minute and a gigabyte per run).
+   (width ``max(500, gates // 200)``, so about 200 gates deep from 100k on), collector on and
+   off. micrograd runs up to ``--micrograd-max`` gates (100,000 by default: at 1M a run takes it
+   about 25 s, collector on and off, and 1.4 GB, which would double the length of the full run).
 
 The garbage collector, fairly: autograd_gates' ``backward()`` raises the cyclic collector's
 young-generation threshold, process-wide, to a tenth of the largest graph it has seen
@@ -693,7 +693,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1_000, 10_000, 100_000, 1_000_000], help="gates of the growth graphs (6)")
     parser.add_argument("--micrograd-max", type=int, default=100_000,
-                        help="largest growth graph micrograd is timed on (at 1M: ~76 us and ~1 KB per gate)")
+                        help="largest growth graph micrograd is timed on (at 1M: ~25 s and 1.4 GB per run)")
     parser.add_argument("--other-objects", type=int, default=1_000_000,
                         help="objects kept alive in the last row of (1) (the collector cost depends on them)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock, not CPU time")
