@@ -1,30 +1,48 @@
-"""autograd_gates and micrograd side by side, in one process, on the same graphs.
+"""autograd_gates and micrograd side by side, in one process, on the same work.
 
-    python benchmarks/bench_micrograd.py            # the full run (about 20 s)
-    python benchmarks/bench_micrograd.py --quick    # tiny sizes, one run: a smoke test
+    python benchmarks/bench_micrograd.py --runs 11   # the full run (a few minutes)
+    python benchmarks/bench_micrograd.py --quick     # tiny sizes, one run: a smoke test
 
-Four measurements, each on identical work for both engines:
+Six measurements, each on identical work for both engines, each shown as a ratio:
 
 1. build + backward of a random graph of ``+ - * / relu **2`` (about 50,000 gates). The
    program is generated once with plain floats -- every value is checked to stay bounded under
    both engines' float semantics (micrograd divides as ``a * b**-1`` and subtracts as
-   ``a + (b * -1)``) -- and then replayed by each engine inside the timed region. The graph is
-   layered so that every node feeds the next layer and the root depends on all of them, and
-   shallow enough (about 110 gates deep) for micrograd's recursive backward.
+   ``a + (b * -1)``; here each is one gate) -- and then replayed by each engine inside the timed
+   region. The graph is layered so that every node feeds the next layer and the root depends
+   on all of them, and shallow enough (about 110 gates deep) for micrograd's recursive backward.
+   A last row repeats it while the process holds 1,000,000 more objects (``--other-objects``):
+   the collector's full collections wait until the objects that survived grow by a quarter, so
+   they are rarer, and micrograd faster, in a process that already holds many objects.
 2. one training step of micrograd's demo: MLP 2-16-16-1 (relu, last layer linear) on 100
    two-moons points, hinge loss ``(1 + -y*score).relu()`` averaged, plus ``1e-4`` L2; forward,
    zero_grad, backward and SGD update. Both models start from micrograd's weights, and the
    script asserts that both engines compute the very same loss.
-3. bytes per gate: tracemalloc over building the graph of (1), divided by its gate count; and
+3. training steps of a sigmoid neuron (logistic regression on 100 points of two 2-D blobs,
+   mean squared error): forward, zero_grad, backward and SGD update. micrograd 0.1.0 has no
+   ``exp``; it gets one exactly as in Karpathy's micrograd lecture, and its sigmoid is
+   ``(1 + (-z).exp()) ** -1``: four gates and two constant leaves. Ours is ``z.sigmoid()``,
+   one gate; a second row builds ours the way micrograd's is built, to show what the one gate
+   is worth. The script asserts both engines compute the same losses (to 1e-12).
+4. bytes per gate: tracemalloc over building the graph of (1), divided by its gate count; and
    the extra peak while backpropagating it.
-4. the deepest chain ``y = y + 1`` each engine can backpropagate.
+5. the deepest chain ``y = y + 1`` each engine can backpropagate.
+6. growth: build + backward cost per gate of the program of (1) at 1k, 10k, 100k and 1M gates
+   (width ``max(500, gates // 200)``, so about 200 gates deep from 100k on), collector on and
+   off. micrograd runs up to ``--micrograd-max`` gates (100,000 by default: at 1M a run takes it
+   about 25 s, collector on and off, and 1.4 GB, which would double the length of the full run).
 
-Fair timing: the garbage collector is left on (as a user has it) inside the timed region,
-except in the rows marked "gc off", which disable it there only; ``gc.collect()`` runs before
-each timed run and again after the graph is dropped, outside the timed region, so micrograd's
-cyclic garbage (each node's closure refers back to the node) is never billed to the next run.
-Times are CPU time of the process (``--wall`` for wall-clock); the engines alternate run by
-run, and best and median of the runs are shown.
+The garbage collector, fairly: autograd_gates' ``backward()`` raises the cyclic collector's
+young-generation threshold, process-wide, to a tenth of the largest graph it has seen
+(``autograd_gates/engine/collector.py``). So before every timed run the script undoes that
+(``restore_collector()``), which leaves micrograd with the thresholds a micrograd user has
+(Python's defaults); before each of our timed runs it then lets the policy adapt with one
+untimed run of the same work (a user's first build, or first training step). The collector is
+on inside the timed region, except in the "gc off" rows and columns, which disable it there
+only; ``gc.collect()`` runs before each timed run and again after the graph is dropped, outside
+the timed region, so micrograd's cyclic garbage (each node's closure refers back to the node)
+is never billed to the next run. Times are CPU time of the process (``--wall`` for wall-clock);
+the engines alternate run by run, and best and median of the runs are shown.
 """
 
 from __future__ import annotations
@@ -53,12 +71,60 @@ except ImportError:  # pragma: no cover - the message is the point
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd_gates import Value, topological_order  # noqa: E402
+from autograd_gates.datasets import blobs  # noqa: E402
+from autograd_gates.engine.collector import restore_collector  # noqa: E402
 
-ENGINES: dict[str, type] = {"micrograd": MicrogradValue, "autograd_gates": Value}
+MG, OURS = "micrograd", "autograd_gates"
+ENGINES: dict[str, type] = {MG: MicrogradValue, OURS: Value}
 
 # CPU time of this process: both engines are single-threaded, and on a shared machine it
 # does not count the time other processes hold the CPU. --wall switches to wall-clock time.
 clock = time.process_time
+
+
+class MicrogradExpValue(MicrogradValue):
+    """micrograd's Value with the ``exp`` of Karpathy's micrograd lecture, which 0.1.0 lacks."""
+
+    def exp(self) -> MicrogradValue:
+        x = self.data
+        out = MicrogradExpValue(math.exp(x), (self,), "exp")
+
+        def _backward() -> None:
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+def micrograd_sigmoid(z: MicrogradValue) -> MicrogradValue:
+    """The lecture's sigmoid, ``(1 + (-z).exp()) ** -1``: neg, exp, add and pow gates.
+
+    micrograd's operators make their results with its own class, which has no ``exp``; so the
+    lecture's method is called through the subclass: the same code, on the same node.
+    """
+    return (1 + MicrogradExpValue.exp(-z)) ** -1
+
+
+def our_sigmoid(z: Value) -> Value:
+    """One gate: ``x = sigmoid(a)``, ``da = x * (1 - x) * dx``."""
+    return z.sigmoid()
+
+
+def our_sigmoid_as_micrograd_builds_it(z: Value) -> Value:
+    """Ours, built from the same four gates as micrograd's (to show what the one gate is worth)."""
+    return (1 + (-z).exp()) ** -1
+
+
+def fair_start(name: str, warm_up: Callable[[], object] | None = None) -> None:
+    """Put the collector where each engine's user has it, before a timed run.
+
+    Our collector policy is undone for both engines (micrograd's user has Python's thresholds);
+    ours then adapts with ``warm_up``, one untimed run of the same work.
+    """
+    restore_collector()
+    if name != MG and warm_up is not None:
+        warm_up()
+
 
 # -- (1) the random program ------------------------------------------------------------------
 
@@ -77,6 +143,7 @@ class Program:
     leaves: list[float]
     steps: list[tuple[int, int, int]]
     depth: int  # the longest path, in steps, from a leaf to the root
+    root: tuple[float, float]  # the root's value under our float semantics and micrograd's
 
 
 def _ours(op: int, a: float, b: float) -> float:
@@ -84,7 +151,7 @@ def _ours(op: int, a: float, b: float) -> float:
     if op == ADD:
         return a + b
     if op == SUB:
-        return a + (b * -1.0)
+        return a - b
     if op == MUL:
         return a * b
     if op == DIV:
@@ -95,7 +162,9 @@ def _ours(op: int, a: float, b: float) -> float:
 
 
 def _micrograd(op: int, a: float, b: float) -> float:
-    """One step under micrograd's float semantics (division is ``a * b**-1``)."""
+    """One step under micrograd's float semantics (``a * b**-1``, ``a + (b * -1)``)."""
+    if op == SUB:
+        return a + (b * -1)
     if op == DIV:
         return a * b**-1
     if op == RELU:
@@ -167,7 +236,12 @@ def make_program(n_gates: int = 50_000, width: int = 500, seed: int = 0) -> Prog
         paired = [emit(ADD, a, b, (values[a][0] + values[b][0], values[a][1] + values[b][1]))
                   for a, b in zip(layer[::2], layer[1::2])]
         layer = paired + ([layer[-1]] if len(layer) % 2 else [])
-    return Program(leaves, steps, depth[-1])
+    return Program(leaves, steps, depth[-1], values[-1])
+
+
+def growth_width(n_gates: int) -> int:
+    """The width of the growth programs: it grows with the graph, so the depth stays about 200."""
+    return max(500, n_gates // 200)
 
 
 def replay(value_cls: type, program: Program) -> list:
@@ -209,8 +283,23 @@ def _close(x: float, y: float, scale: float, rtol: float = 1e-9) -> bool:
     return abs(x - y) <= rtol * max(scale, abs(x), abs(y), 1e-300)
 
 
+def check_our_graph(program: Program) -> int:
+    """Our graph of the program: every leaf and every step's result feeds the root, whose value
+    is the program's own (bit for bit), and every gradient is finite. Returns the node count."""
+    nodes = replay(Value, program)
+    root = nodes[-1]
+    root.backward()
+    reached = {id(node) for node in topological_order(root)}
+    missed = sum(1 for node in nodes if id(node) not in reached)
+    assert not missed, f"the root does not depend on {missed} of the program's {len(nodes)} nodes"
+    assert root.data == program.root[0], f"root {root.data!r}, the program computes {program.root[0]!r}"
+    assert all(math.isfinite(n.grad) for n in nodes[: len(program.leaves)]), "a gradient overflowed"
+    return len(reached)
+
+
 def check_graph_agreement(program: Program) -> dict[str, float]:
-    """Both engines compute the same root value and leaf gradients (up to rounding)."""
+    """Both engines compute the program's root value and the same leaf gradients (up to rounding)."""
+    nodes_ours = check_our_graph(program)
     results = {}
     for name, cls in ENGINES.items():
         nodes = replay(cls, program)
@@ -220,10 +309,8 @@ def check_graph_agreement(program: Program) -> dict[str, float]:
         results[name] = (float(root.data), grads, count_nodes(root))
         del nodes, root
         gc.collect()
-    (root_mg, grads_mg, _), (root_ag, grads_ag, n_ag) = results["micrograd"], results["autograd_gates"]
-    n_created = len(program.leaves) + len(program.steps)  # one node per gate: a - b is one sub gate
-    assert n_ag == n_created, f"the root depends on {n_ag} of {n_created} nodes"
-    assert all(math.isfinite(g) for g in grads_ag), "a gradient overflowed"
+    (root_mg, grads_mg, n_mg), (root_ag, grads_ag, _) = results[MG], results[OURS]
+    assert root_mg == program.root[1], f"micrograd's root {root_mg!r}, its semantics give {program.root[1]!r}"
     assert _close(root_ag, root_mg, abs(root_mg)), f"root values differ: {root_ag!r} vs {root_mg!r}"
     scale = max(abs(g) for g in grads_mg)
     worst = max(abs(a - b) for a, b in zip(grads_ag, grads_mg)) / scale
@@ -232,8 +319,8 @@ def check_graph_agreement(program: Program) -> dict[str, float]:
         "root": root_ag,
         "max_abs_grad": scale,
         "grad_rel_diff": worst,
-        "nodes_ours": n_ag,
-        "nodes_micrograd": results["micrograd"][2],
+        "nodes_ours": nodes_ours,
+        "nodes_micrograd": n_mg,
     }
 
 
@@ -256,8 +343,11 @@ def time_graph(value_cls: type, program: Program, collector: bool = True) -> tup
     finally:
         if was_enabled:
             gc.enable()
+    root = nodes[-1].data
     del nodes
     gc.collect()
+    expected = program.root[0 if value_cls is Value else 1]
+    assert root == expected, f"{value_cls.__module__}: root {root!r}, expected {expected!r}"
     return built - start, done - built
 
 
@@ -337,32 +427,123 @@ def training_step(model, value_cls: type, points: list[list[float]], labels: lis
 def fresh_models(seed: int = 1337) -> dict[str, object]:
     random.seed(seed)
     reference = MicrogradMLP(2, [16, 16, 1])
-    return {"micrograd": reference, "autograd_gates": MLP(reference)}
+    return {MG: reference, OURS: MLP(reference)}
 
 
 def check_training_agreement(points, labels) -> float:
     """Both engines' first step gives the same loss, bit for bit, and the same updated weights."""
     models = fresh_models()
     losses = {name: training_step(models[name], ENGINES[name], points, labels).data for name in ENGINES}
-    assert losses["autograd_gates"] == losses["micrograd"], f"losses differ: {losses}"
+    assert losses[OURS] == losses[MG], f"losses differ: {losses}"
     after = {name: [p.data for p in m.parameters()] for name, m in models.items()}
-    for ours, theirs in zip(after["autograd_gates"], after["micrograd"]):
+    for ours, theirs in zip(after[OURS], after[MG]):
         assert _close(ours, theirs, 1.0, 1e-12), f"updated weights differ: {ours!r} vs {theirs!r}"
-    return losses["micrograd"]
+    return losses[MG]
 
 
-def time_training_step(name: str, points, labels) -> float:
+def time_training_step(name: str, points, labels, collector: bool = True) -> float:
     model = fresh_models()[name]
     gc.collect()
-    start = clock()
-    loss = training_step(model, ENGINES[name], points, labels)
-    elapsed = clock() - start
+    was_enabled = gc.isenabled()
+    if not collector:
+        gc.disable()
+    try:
+        start = clock()
+        loss = training_step(model, ENGINES[name], points, labels)
+        elapsed = clock() - start
+    finally:
+        if was_enabled:
+            gc.enable()
     del loss, model
     gc.collect()
     return elapsed
 
 
-# -- (3) memory ------------------------------------------------------------------------------------
+# -- (3) a sigmoid neuron: logistic regression on two blobs ----------------------------------------
+
+SIGMOID_START = (0.5, -0.3, 0.1)  # w1, w2, b
+SIGMOID_RATE = 0.5
+SIGMOID_STEPS = 10  # steps per timed run
+
+
+def blob_points(n: int = 100, seed: int = 0) -> tuple[list[tuple[float, float]], list[float]]:
+    """``autograd_gates.datasets.blobs`` (labels 0 and 1) as Python floats."""
+    X, y = blobs(n, seed=seed)
+    return [(float(a), float(b)) for a, b in X], [float(t) for t in y]
+
+
+def sigmoid_training(
+    value_cls: type, sigmoid: Callable, points: Sequence[tuple[float, float]], labels: Sequence[float],
+    steps: int,
+) -> tuple[list[float], list[float], list]:
+    """``steps`` steps of SGD on a sigmoid neuron from ``SIGMOID_START``, mean squared error.
+
+    Each step: forward, zero_grad, backward, update. Returns each step's loss, the gradients of
+    the first step, and the parameters (Values) after the last step.
+    """
+    params = [value_cls(v) for v in SIGMOID_START]
+    w1, w2, b = params
+    scale = 1.0 / len(points)
+    losses, first_grads = [], []
+    for _ in range(steps):
+        loss = sum((sigmoid(w1 * x1 + w2 * x2 + b) - y) ** 2 for (x1, x2), y in zip(points, labels)) * scale
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        if not first_grads:
+            first_grads = [p.grad for p in params]
+        for p in params:
+            p.data -= SIGMOID_RATE * p.grad
+        losses.append(loss.data)
+    return losses, first_grads, params
+
+
+SIGMOID_VARIANTS: dict[str, tuple[type, Callable]] = {
+    MG: (MicrogradValue, micrograd_sigmoid),
+    OURS: (Value, our_sigmoid),
+    "ours, 4-gate sigmoid": (Value, our_sigmoid_as_micrograd_builds_it),
+}
+
+
+def check_sigmoid_agreement(points, labels, steps: int = SIGMOID_STEPS) -> dict[str, object]:
+    """All variants give the same loss at every step (1e-12 relative), the same first gradients
+    and the same final weights (1e-12); also the nodes one step's graph holds in each."""
+    runs = {
+        name: sigmoid_training(cls, sigmoid, points, labels, steps)
+        for name, (cls, sigmoid) in SIGMOID_VARIANTS.items()
+    }
+    reference_losses, reference_grads, reference_params = runs[MG]
+    assert reference_losses[-1] < reference_losses[0], "the neuron did not learn"
+    scale = max(abs(g) for g in reference_grads)
+    for name, (losses, grads, params) in runs.items():
+        for step, (ours, theirs) in enumerate(zip(losses, reference_losses)):
+            assert _close(ours, theirs, 0.0, 1e-12), (
+                f"{name}: step {step} loss {ours!r}, micrograd's {theirs!r}"
+            )
+        for ours, theirs in zip(grads, reference_grads):
+            assert _close(ours, theirs, scale, 1e-12), f"{name}: gradient {ours!r}, micrograd's {theirs!r}"
+        for p, q in zip(params, reference_params):
+            assert _close(p.data, q.data, 1.0, 1e-12), f"{name}: weight {p.data!r}, micrograd's {q.data!r}"
+    nodes = {}
+    for name, (cls, sigmoid) in SIGMOID_VARIANTS.items():
+        w1, w2, b = (cls(v) for v in SIGMOID_START)
+        loss = sum((sigmoid(w1 * x1 + w2 * x2 + b) - y) ** 2 for (x1, x2), y in zip(points, labels))
+        nodes[name] = count_nodes(loss * (1.0 / len(points)))
+    return {"losses": reference_losses, "nodes": nodes}
+
+
+def time_sigmoid_training(variant: str, points, labels) -> float:
+    """Seconds per step, over ``SIGMOID_STEPS`` steps from the same start."""
+    cls, sigmoid = SIGMOID_VARIANTS[variant]
+    gc.collect()
+    start = clock()
+    sigmoid_training(cls, sigmoid, points, labels, SIGMOID_STEPS)
+    elapsed = clock() - start
+    gc.collect()
+    return elapsed / SIGMOID_STEPS
+
+
+# -- (4) memory ------------------------------------------------------------------------------------
 
 
 def bytes_per_gate(value_cls: type, program: Program) -> tuple[float, float]:
@@ -389,7 +570,7 @@ def bytes_per_gate(value_cls: type, program: Program) -> tuple[float, float]:
     return held / len(program.steps), peak / len(program.steps)
 
 
-# -- (4) depth -----------------------------------------------------------------------------------
+# -- (5) depth -----------------------------------------------------------------------------------
 
 
 def chain_backprops(value_cls: type, depth: int) -> float | None:
@@ -428,12 +609,47 @@ def deepest_micrograd_chain() -> int | None:
     return low
 
 
+# -- (6) growth: cost per gate from 1k to 1M gates ---------------------------------------------------
+
+
+def measure_growth(sizes: Sequence[int], micrograd_max: int, runs: int, seed: int) -> list[dict[str, object]]:
+    """For each size: build + backward seconds per run, per engine, collector on and off.
+
+    Both engines' results are checked (micrograd's against ours where it runs, ours against the
+    program's own values everywhere); micrograd is skipped above ``micrograd_max`` gates.
+    """
+    results = []
+    for size in sizes:
+        program = make_program(size, width=growth_width(size), seed=seed)
+        names = [MG, OURS] if size <= micrograd_max else [OURS]
+        if MG in names:
+            check_graph_agreement(program)
+        else:
+            check_our_graph(program)
+        on, off = (_growth_timings(program, names, runs, collector) for collector in (True, False))
+        results.append({"gates": len(program.steps), "depth": program.depth, "on": on, "off": off})
+    restore_collector()
+    return results
+
+
+def _growth_timings(program: Program, names: Sequence[str], runs: int, collector: bool) -> dict[str, list]:
+    def timed(name: str) -> float:
+        if collector:
+            fair_start(name, lambda: time_graph(Value, program))
+        else:  # with the collector off, its thresholds do not matter
+            restore_collector()
+        return sum(time_graph(ENGINES[name], program, collector))
+
+    return _timings(runs, timed, names)
+
+
 # -- the report --------------------------------------------------------------------------------
 
 
-def _timings(runs: int, measure: Callable[[str], object]) -> dict[str, list]:
+def _timings(
+    runs: int, measure: Callable[[str], object], names: Sequence[str] = (MG, OURS)
+) -> dict[str, list]:
     """``measure(engine)`` for each run, the engines taking turns at going first."""
-    names = list(ENGINES)
     results: dict[str, list] = {name: [] for name in names}
     for run in range(runs):
         for name in names if run % 2 == 0 else names[::-1]:
@@ -442,26 +658,61 @@ def _timings(runs: int, measure: Callable[[str], object]) -> dict[str, list]:
 
 
 def _fmt_time(best: float, median: float) -> str:
-    unit, scale = ("ms", 1e3) if best < 1 else ("s", 1.0)
-    return f"{best * scale:.1f} / {median * scale:.1f} {unit}"
+    if best < 1e-3:
+        unit, scale, digits = "us", 1e6, 1
+    elif best < 1:
+        unit, scale, digits = "ms", 1e3, 1
+    else:
+        unit, scale, digits = "s", 1.0, 2
+    return f"{best * scale:.{digits}f} / {median * scale:.{digits}f} {unit}"
 
 
-def run(argv: Sequence[str] | None = None) -> dict[str, object]:
+def _ratio(theirs: list[float], ours: list[float]) -> str:
+    return (f"{min(theirs) / min(ours):.1f}x / "
+            f"{statistics.median(theirs) / statistics.median(ours):.1f}x faster")
+
+
+def _per_gate(samples: list[float], gates: int) -> str:
+    return f"{min(samples) / gates * 1e6:.2f} / {statistics.median(samples) / gates * 1e6:.2f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one run (a smoke test)")
     parser.add_argument("--gates", type=int, default=50_000, help="gates in the random graph (1)")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per engine")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random graph")
-    parser.add_argument("--depth", type=int, default=1_000_000, help="chain depth to try with ours (4)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random graphs")
+    parser.add_argument("--depth", type=int, default=1_000_000, help="chain depth to try with ours (5)")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1_000, 10_000, 100_000, 1_000_000], help="gates of the growth graphs (6)")
+    parser.add_argument("--micrograd-max", type=int, default=100_000,
+                        help="largest growth graph micrograd is timed on (at 1M: ~25 s and 1.4 GB per run)")
+    parser.add_argument("--other-objects", type=int, default=1_000_000,
+                        help="objects kept alive in the last row of (1) (the collector cost depends on them)")
     parser.add_argument("--wall", action="store_true", help="time with the wall clock, not CPU time")
     args = parser.parse_args(argv)
-    global clock
-    clock = time.perf_counter if args.wall else time.process_time
     if args.quick:
         args.gates, args.runs, args.depth = min(args.gates, 600), 1, min(args.depth, 3_000)
-        n_points = 8
+        args.other_objects = min(args.other_objects, 10_000)
+        args.sizes, args.micrograd_max = [300, 1_000], 1_000
+        args.points = 8
     else:
-        n_points = 100
+        args.points = 100
+    return args
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, object]:
+    args = parse_arguments(argv)
+    global clock
+    clock = time.perf_counter if args.wall else time.process_time
+    restore_collector()
 
     print(
         f"Python {sys.version.split()[0]}, gc thresholds {gc.get_threshold()}, {args.runs} runs per engine, "
@@ -477,34 +728,67 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
         f"ours {agreement['nodes_ours']}, micrograd {agreement['nodes_micrograd']}; "
         f"root {agreement['root']:.6g}, leaf gradients agree to {agreement['grad_rel_diff']:.1e}"
     )
-    graph = _timings(args.runs, lambda name: time_graph(ENGINES[name], program))
-    graph_no_gc = _timings(args.runs, lambda name: time_graph(ENGINES[name], program, collector=False))
 
-    points, labels = two_moons(n_points)
+    def graph_run(name: str, collector: bool) -> tuple[float, float]:
+        fair_start(name, lambda: time_graph(Value, program))
+        return time_graph(ENGINES[name], program, collector)
+
+    graph = _timings(args.runs, lambda name: graph_run(name, True))
+    graph_no_gc = _timings(args.runs, lambda name: graph_run(name, False))
+    # The collector's full collections come when the objects it has seen survive grow by a
+    # quarter, so the more objects a process already holds, the rarer they are for a new graph.
+    other_objects = [[] for _ in range(args.other_objects)]
+    graph_crowded = _timings(args.runs, lambda name: graph_run(name, True))
+    del other_objects
+
+    points, labels = two_moons(args.points)
     loss = check_training_agreement(points, labels)
-    print(f"(2) MLP 2-16-16-1 on {n_points} two-moons points: both engines' loss = {loss!r}")
-    step = _timings(args.runs, lambda name: time_training_step(name, points, labels))
+    print(f"(2) MLP 2-16-16-1 on {args.points} two-moons points: both engines' loss = {loss!r}")
 
+    def step_run(name: str, collector: bool) -> float:
+        fair_start(name, lambda: time_training_step(OURS, points, labels))
+        return time_training_step(name, points, labels, collector)
+
+    step = _timings(args.runs, lambda name: step_run(name, True))
+    step_no_gc = _timings(args.runs, lambda name: step_run(name, False))
+
+    blob_xy, blob_labels = blob_points(args.points)
+    sigmoid = check_sigmoid_agreement(blob_xy, blob_labels)
+    sigmoid_nodes = sigmoid["nodes"]
+    print(
+        f"(3) sigmoid neuron on {args.points} blob points, {SIGMOID_STEPS} steps: losses agree to 1e-12, "
+        f"{sigmoid['losses'][0]:.12g} -> {sigmoid['losses'][-1]:.12g}; nodes per step: "
+        + ", ".join(f"{name} {n}" for name, n in sigmoid_nodes.items())
+    )
+
+    def sigmoid_run(variant: str) -> float:
+        fair_start(variant, lambda: time_sigmoid_training(OURS, blob_xy, blob_labels))
+        return time_sigmoid_training(variant, blob_xy, blob_labels)
+
+    sigmoid_times = _timings(args.runs, sigmoid_run, list(SIGMOID_VARIANTS))
+
+    restore_collector()
     memory = {name: bytes_per_gate(cls, program) for name, cls in ENGINES.items()}
 
     deepest_mg = deepest_micrograd_chain()
+    restore_collector()
     ours_deep = chain_backprops(Value, args.depth)
+    restore_collector()
+
+    growth = measure_growth(args.sizes, args.micrograd_max, args.runs, args.seed)
 
     rows = []
 
-    def timing_row(what: str, samples: dict[str, list[float]]) -> None:
-        best = {name: min(s) for name, s in samples.items()}
-        median = {name: statistics.median(s) for name, s in samples.items()}
+    def timing_row(what: str, samples: dict[str, list[float]], ours: str = OURS) -> None:
         rows.append((
             what,
-            _fmt_time(best["micrograd"], median["micrograd"]),
-            _fmt_time(best["autograd_gates"], median["autograd_gates"]),
-            f"{best['micrograd'] / best['autograd_gates']:.1f}x / "
-            f"{median['micrograd'] / median['autograd_gates']:.1f}x faster",
+            _fmt_time(min(samples[MG]), statistics.median(samples[MG])),
+            _fmt_time(min(samples[ours]), statistics.median(samples[ours])),
+            _ratio(samples[MG], samples[ours]),
         ))
 
     def memory_row(what: str, index: int) -> None:
-        ours, theirs = memory["autograd_gates"][index], memory["micrograd"][index]
+        ours, theirs = memory[OURS][index], memory[MG][index]
         rows.append((what, f"{theirs:.0f}", f"{ours:.0f}", f"{ours / theirs:.2f} of micrograd's"))
 
     n = len(program.steps)
@@ -514,28 +798,58 @@ def run(argv: Sequence[str] | None = None) -> dict[str, object]:
     timing_row("(1) build, gc off while timed", {k: [b for b, _ in v] for k, v in graph_no_gc.items()})
     timing_row("(1) build + backward, gc off while timed",
                {k: [b + w for b, w in v] for k, v in graph_no_gc.items()})
+    timing_row(f"(1) build + backward, {args.other_objects:,} more objects alive in the process",
+               {k: [b + w for b, w in v] for k, v in graph_crowded.items()})
     timing_row("(2) MLP training step", step)
-    memory_row("(3) bytes per gate, graph of (1)", 0)
-    memory_row("(3) extra peak bytes per gate during backward", 1)
+    timing_row("(2) MLP training step, gc off while timed", step_no_gc)
+    timing_row("(3) sigmoid neuron training step (ours: one sigmoid gate)", sigmoid_times)
+    timing_row("(3) the same, ours built like micrograd's: (1 + (-z).exp()) ** -1", sigmoid_times,
+               "ours, 4-gate sigmoid")
+    memory_row("(4) bytes per gate, graph of (1)", 0)
+    memory_row("(4) extra peak bytes per gate during backward", 1)
     rows.append((
-        "(4) deepest chain backpropagated",
+        "(5) deepest chain backpropagated",
         f"{deepest_mg:,} (RecursionError at {deepest_mg + 1:,})" if deepest_mg is not None
         else f"at least {2 * sys.getrecursionlimit():,}",
         f"{args.depth:,} (backward {ours_deep:.2f} s)" if ours_deep is not None
         else f"failed at {args.depth:,}",
         "",
     ))
-    header = ("measurement", "micrograd", "autograd_gates", "ratio")
     print()
     print("times are best / median of the runs")
     print()
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    return {"graph": graph, "graph_no_gc": graph_no_gc, "step": step, "memory": memory,
+    _table(("measurement", MG, OURS, "ratio"), rows)
+
+    print()
+    print("(6) build + backward, microseconds per gate (best / median), as the graph grows")
+    print()
+    growth_rows = []
+    for size in growth:
+        gates, on, off = size["gates"], size["on"], size["off"]
+        row = [f"{gates:,}", str(size["depth"])]
+        for samples in (on, off):
+            if MG in samples:
+                row += [_per_gate(samples[MG], gates), _per_gate(samples[OURS], gates),
+                        _ratio(samples[MG], samples[OURS])]
+            else:
+                skipped = f"not run (> --micrograd-max {args.micrograd_max:,})"
+                row += [skipped, _per_gate(samples[OURS], gates), ""]
+        growth_rows.append(row)
+    _table(("gates", "depth", "micrograd, gc on", "autograd_gates, gc on", "ratio",
+            "micrograd, gc off", "autograd_gates, gc off", "ratio"), growth_rows)
+    first, last = growth[0], growth[-1]
+    print()
+    for name in (OURS, MG):
+        timed = [size for size in growth if name in size["on"]]
+        for key, state in (("on", "gc on"), ("off", "gc off")):
+            first, last = (min(size[key][name]) / size["gates"] for size in (timed[0], timed[-1]))
+            print(f"{name}, {state}: cost per gate at {timed[-1]['gates']:,} gates = {last / first:.2f} x "
+                  f"its cost at {timed[0]['gates']:,} (best times)")
+    return {"graph": graph, "graph_no_gc": graph_no_gc, "graph_crowded": graph_crowded,
+            "step": step, "step_no_gc": step_no_gc,
+            "sigmoid": sigmoid_times, "sigmoid_nodes": sigmoid_nodes, "memory": memory,
             "deepest_micrograd": deepest_mg, "ours_depth_seconds": ours_deep, "loss": loss,
-            "agreement": agreement}
+            "agreement": agreement, "growth": growth}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

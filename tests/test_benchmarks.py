@@ -6,6 +6,7 @@ backward loop) to their plain reference forms, on random graphs. No timing is as
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import math
 import sys
@@ -33,16 +34,24 @@ def bench():
 # -- the benchmark script ----------------------------------------------------------------------
 
 
-def test_quick_run_prints_the_table(bench, capsys):
+def test_quick_run_prints_the_tables(bench, capsys):
     results = bench.run(["--quick"])
     out = capsys.readouterr().out
     assert "| measurement | micrograd | autograd_gates | ratio |" in out
-    rows = ("(1) build", "(1) backward", "(2) MLP training step", "(3) bytes per gate", "(4) deepest chain")
+    rows = ("(1) build", "(1) backward", "more objects alive", "(2) MLP training step",
+            "(3) sigmoid neuron training step", "(4) bytes per gate", "(5) deepest chain")
     for row in rows:
         assert row in out
+    assert "| gates | depth | micrograd, gc on | autograd_gates, gc on | ratio |" in out
     assert results["ours_depth_seconds"] is not None
     # micrograd's recursive topological sort stops short of Python's recursion limit.
     assert 100 < results["deepest_micrograd"] < sys.getrecursionlimit()
+    # Each growth size was timed for both engines, collector on and off, once (--quick).
+    assert [size["gates"] for size in results["growth"]] == [299, 999]
+    for size in results["growth"]:
+        for samples in (size["on"], size["off"]):
+            assert sorted(samples) == ["autograd_gates", "micrograd"]
+            assert all(len(times) == 1 and times[0] >= 0 for times in samples.values())
 
 
 def test_random_program_stays_bounded_and_feeds_the_root(bench):
@@ -50,7 +59,7 @@ def test_random_program_stays_bounded_and_feeds_the_root(bench):
     assert 2_900 <= len(program.steps) <= 3_000
     assert {op for op, _, _ in program.steps} == set(range(6))  # every op is exercised
     agreement = bench.check_graph_agreement(program)  # asserts every node feeds the root
-    assert math.isfinite(agreement["root"])
+    assert math.isfinite(agreement["root"]) and agreement["root"] == program.root[0]
     assert agreement["grad_rel_diff"] <= 1e-9
 
 
@@ -61,6 +70,33 @@ def test_replayed_program_matches_its_float_semantics(bench):
     for op, i, j in program.steps:
         values.append(bench._ours(op, values[i], values[j] if j >= 0 else 0.0))
     assert [n.data for n in nodes] == values
+    assert values[-1] == program.root[0]
+
+
+def test_a_node_cut_off_from_the_root_is_caught(bench):
+    program = bench.make_program(400, width=20, seed=5)
+    # A last step that uses only its own operand leaves the rest of the graph behind.
+    cut = bench.Program(program.leaves, [*program.steps, (bench.RELU, len(program.leaves), -1)],
+                        program.depth, program.root)
+    with pytest.raises(AssertionError, match="does not depend on"):
+        bench.check_our_graph(cut)
+
+
+def test_timed_runs_check_the_root_they_computed(bench):
+    program = bench.make_program(300, width=20, seed=2)
+    for engine in bench.ENGINES.values():
+        build, backward = bench.time_graph(engine, program)
+        assert build >= 0 and backward >= 0
+    root = (program.root[0] + 1, program.root[1])
+    wrong = bench.Program(program.leaves, program.steps, program.depth, root)
+    with pytest.raises(AssertionError, match="expected"):
+        bench.time_graph(Value, wrong, collector=False)
+
+
+def test_growth_programs_stay_shallow_enough_for_micrograd(bench):
+    program = bench.make_program(100_000, width=bench.growth_width(100_000), seed=0)
+    assert bench.growth_width(1_000_000) == 5_000 and bench.growth_width(1_000) == 500
+    assert 150 <= program.depth <= 250 < sys.getrecursionlimit()
 
 
 def test_both_engines_give_the_same_training_loss(bench):
@@ -82,6 +118,55 @@ def test_two_moons_is_seeded_and_labelled(bench):
     assert points == bench.two_moons(20)[0]
     assert sorted(set(labels)) == [-1.0, 1.0] and labels.count(1.0) == 10
     assert all(len(p) == 2 and all(isinstance(c, float) for c in p) for p in points)
+
+
+def test_micrograds_lecture_exp_and_sigmoid(bench):
+    z = bench.MicrogradValue(0.3)
+    s = bench.micrograd_sigmoid(z)
+    s.backward()
+    expected = 1 / (1 + math.exp(-0.3))
+    assert s.data == pytest.approx(expected, rel=1e-15)
+    assert z.grad == pytest.approx(expected * (1 - expected), rel=1e-14)
+    # neg (a constant -1 and a product), exp, 1 + (a constant and a sum), ** -1: built from micrograd's gates.
+    assert bench.count_nodes(s) == 7
+
+
+def test_sigmoid_neuron_agrees_across_engines_and_learns(bench):
+    points, labels = bench.blob_points(20)
+    assert sorted(set(labels)) == [0.0, 1.0] and all(isinstance(c, float) for p in points for c in p)
+    result = bench.check_sigmoid_agreement(points, labels, steps=5)
+    assert result["losses"][-1] < result["losses"][0]
+    assert set(result["nodes"]) == set(bench.SIGMOID_VARIANTS)
+
+
+def test_sigmoid_agreement_catches_a_different_function(bench, monkeypatch):
+    points, labels = bench.blob_points(10)
+    variants = dict(bench.SIGMOID_VARIANTS)
+    variants["autograd_gates"] = (Value, lambda z: (z * 0.5).tanh() * 0.5 + 0.5000001)  # almost sigmoid
+    monkeypatch.setattr(bench, "SIGMOID_VARIANTS", variants)
+    with pytest.raises(AssertionError, match="autograd_gates: step 0 loss"):
+        bench.check_sigmoid_agreement(points, labels, steps=2)
+
+
+def test_fair_start_gives_micrograd_the_users_thresholds_and_lets_ours_adapt(bench):
+    from autograd_gates.engine.collector import restore_collector
+
+    restore_collector()
+    before = gc.get_threshold()
+    program = bench.make_program(20_000, width=200, seed=1)
+
+    def warm_up():
+        bench.time_graph(Value, program)
+
+    try:
+        bench.fair_start("autograd_gates", warm_up)
+        adapted = gc.get_threshold()
+        assert adapted[0] > before[0]  # backward() of a 20,000-gate graph raised the young threshold
+        bench.fair_start("micrograd", warm_up)
+        assert gc.get_threshold() == before  # micrograd is timed as its user has the collector
+    finally:
+        restore_collector()
+    assert gc.get_threshold() == before
 
 
 # -- the tuned internals against their reference forms -----------------------------------------
