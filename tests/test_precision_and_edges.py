@@ -192,3 +192,32 @@ def test_drawing_and_trace_agree_term_for_term_on_the_slides_example():
     assert labels == _trace_terms(x)
     trace_lines = {f"{s.name} = {t.text().split(' = ', 1)[1]}" for s in explain(x).backward for t in s.terms}
     assert {"dd = x1 * dx2 = 4 * (-16) = -64", "da = b * dx1 = (-3) * 32 = -96"} <= trace_lines
+
+
+# -- the collector policy -----------------------------------------------------------------------------
+
+
+def test_a_graph_backpropagated_with_the_collector_off_still_raises_the_threshold_later():
+    """fit() pauses the collector while it trains; the policy must not then forget to act later."""
+    import gc
+
+    from autograd_gates.engine import collector
+
+    collector.restore_collector()
+    before = gc.get_threshold()
+    try:
+        x = Value(0.5)
+        y = x
+        for _ in range(30_000):
+            y = y * 1.0
+        gc.disable()
+        try:
+            y.backward()  # seen while the collector is off: nothing is changed
+        finally:
+            gc.enable()
+        assert gc.get_threshold() == before
+        y.backward()  # the same graph, collector on: now the threshold follows it
+        assert gc.get_threshold()[0] == max(before[0], 30_001 // collector.FRACTION)
+    finally:
+        collector.restore_collector()
+    assert gc.get_threshold() == before

@@ -31,11 +31,9 @@ _largest = 0  # nodes of the largest graph backpropagated so far
 def note_graph_size(nodes: int) -> None:
     """Called by ``backward()`` with the size of its graph; raises the threshold if it is large."""
     global _largest, _original
-    if nodes <= _largest:
-        return
+    if nodes <= _largest or not _enabled or not gc.isenabled():
+        return  # a graph seen with the collector off (inside fit) is not remembered: act later
     _largest = nodes
-    if not _enabled or not gc.isenabled():
-        return
     wanted = min(nodes // FRACTION, MAX_THRESHOLD)
     thresholds = gc.get_threshold()
     if wanted > thresholds[0]:
