@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from .arguments import finite_float
 from .table import FAMILIES, GATES, Gate, find_function
 
 __all__ = [
@@ -131,9 +132,9 @@ class Expr:
 
     def __init__(self, op: str, args: tuple[Expr, ...] = (), param: float | str | None = None) -> None:
         if op == "const":
-            param = _finite(param, "a constant")
+            param = finite_float(param, "a constant", "a number") + 0.0  # -0.0 reads as 0
         elif op == "powk":
-            param = _finite(param, "the exponent")
+            param = finite_float(param, "the exponent", "a number") + 0.0
         elif op == "var" and not (isinstance(param, str) and param):
             raise ValueError(f"a variable needs a name, got {param!r}")  # parse() only makes identifiers
         args = tuple(args)
@@ -246,19 +247,6 @@ class Expr:
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-
-
-def _finite(x: object, what: str) -> float:
-    """``x`` as a finite float (numpy scalars included; -0.0 becomes 0.0), or a clear error."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r}")
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return value + 0.0
 
 
 def var(name: str | int) -> Expr:
