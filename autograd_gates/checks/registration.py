@@ -31,7 +31,7 @@ import numpy as np
 from ..engine.circuit import build
 from ..engine.errors import GateError, GateRegistrationError
 from ..engine.formula import RESERVED, Expr, ExpressionError, parse, parse_rule
-from ..engine.gates import ARRAY_FUNCTIONS, FLOAT_FUNCTIONS, GateSpec, install
+from ..engine.gates import GateSpec, install, uninstall
 from ..engine.table import GATES, OPERAND_NAMES, Condition, Gate
 from ..engine.value import Value, apply_gate
 from .numerical import REL_STEP
@@ -117,7 +117,7 @@ def register_gate(
     try:
         _check_numerically(gate, samples)
     except BaseException:
-        _remove(name)
+        uninstall([name])
         raise
     return gate
 
@@ -129,14 +129,7 @@ def unregister_gate(name: str) -> None:
         raise LookupError(f"no gate named {name!r} in the table")
     if gate.builtin:
         raise ValueError(f"{name!r} is a built-in gate; only gates added with register_gate can be removed")
-    _remove(name)
-
-
-def _remove(name: str) -> None:
-    GATES.pop(name, None)
-    for namespace in (FLOAT_FUNCTIONS, ARRAY_FUNCTIONS):
-        namespace.pop(f"op_{name}", None)
-        namespace.pop(f"kernel_{name}", None)
+    uninstall([name])
 
 
 def _refuse(name: str, why: str) -> GateRegistrationError:

@@ -38,6 +38,7 @@ __all__ = [
     "GateSpec",
     "make_gate",
     "install",
+    "uninstall",
     "pow_gate",
     "gate_examples",
     "FLOAT_FUNCTIONS",
@@ -272,12 +273,18 @@ def install(specs: Sequence[GateSpec]) -> list[Gate]:
             ARRAY_FUNCTIONS[f"op_{spec.name}"] = gate.array_forward
             made.append(gate)
     except BaseException:
-        for spec in specs:
-            GATES.pop(spec.name, None)
-            FLOAT_FUNCTIONS.pop(f"op_{spec.name}", None)
-            ARRAY_FUNCTIONS.pop(f"op_{spec.name}", None)
+        uninstall([spec.name for spec in specs])
         raise
     return made
+
+
+def uninstall(names: Sequence[str]) -> None:
+    """Take gates out of the table, and their functions out of the namespaces compiled texts use."""
+    for name in names:
+        GATES.pop(name, None)
+        for namespace in (FLOAT_FUNCTIONS, ARRAY_FUNCTIONS):
+            namespace.pop(f"op_{name}", None)
+            namespace.pop(f"kernel_{name}", None)
 
 
 # -- kernels: forwards a formula cannot write (stable, or a libm function) --------------------
