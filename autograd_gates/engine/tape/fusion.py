@@ -105,22 +105,29 @@ def fused_schedule(program: Program) -> Schedule:
     return Schedule(tuple(items), lane_of, blocks)
 
 
-def _sum_of_products(ops, uses, absorbed, s):
-    """``(inputs, weight positions, bias position, ops absorbed)`` if op ``s`` is a neuron's sum."""
+def _sum_terms(ops, uses, absorbed, s, batched):
+    """The terms of the sum of add gates rooted at op ``s``, left to right, and the inner add gates
+    (used once, not yet absorbed) it flattens. ``batched`` follows only adds over the batch."""
     terms: list[int] = []
     inner: list[int] = []
     stack = [s]
     while stack:
         i = stack.pop()
         op = ops[i]
-        inner_add = i == s or (uses[i] == 1 and i not in absorbed)
-        if op.kind == GATE and op.gate is ADD and op.batched and inner_add:
+        flattens = i == s or (uses[i] == 1 and i not in absorbed)
+        if op.kind == GATE and op.gate is ADD and (op.batched or not batched) and flattens:
             if i != s:
                 inner.append(i)
             stack.append(op.args[1])
             stack.append(op.args[0])
         else:
             terms.append(i)
+    return terms, inner
+
+
+def _sum_of_products(ops, uses, absorbed, s):
+    """``(inputs, weight positions, bias position, ops absorbed)`` if op ``s`` is a neuron's sum."""
+    terms, inner = _sum_terms(ops, uses, absorbed, s, batched=True)
     xs: list[int] = []
     weights: list[int] = []
     bias = None
@@ -153,19 +160,7 @@ def _sum_of_parameter_products(ops, uses, absorbed, s):
 
     The L2 penalty ``sum p * p`` is one: replayed as one dot product over the parameters.
     """
-    terms: list[int] = []
-    inner: list[int] = []
-    stack = [s]
-    while stack:
-        i = stack.pop()
-        op = ops[i]
-        if op.kind == GATE and op.gate is ADD and (i == s or (uses[i] == 1 and i not in absorbed)):
-            if i != s:
-                inner.append(i)
-            stack.append(op.args[1])
-            stack.append(op.args[0])
-        else:
-            terms.append(i)
+    terms, inner = _sum_terms(ops, uses, absorbed, s, batched=False)
     left: list[int] = []
     right: list[int] = []
     offset = 0.0  # constants among the terms: Python's sum() starts at 0
